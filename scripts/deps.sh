@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package the build, tests and demo need; only what is missing.
+# Non-interactive; safe to run again (installs nothing the second time).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake g++ make pkg-config clang clang-format clang-tidy libclang-rt-14-dev
+  # libraries
+  libssl-dev openssl libmilter-dev libgmime-3.0-dev libsqlite3-dev libspdlog-dev libfmt-dev
+  libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+  # real peers used by the tests and the demo
+  postfix swaks miltertest gpgsm gnupg libnss3-tools sqlite3 procps iproute2 ca-certificates
+  faketime
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Postfix must not ask questions nor configure a system-wide MTA: the tests run
+# private instances with their own configuration directories.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
