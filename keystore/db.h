@@ -1,0 +1,92 @@
+// Small RAII wrapper over SQLite: one Db per connection, Stmt per prepared statement,
+// Transaction for "every change in one transaction". Bound parameters only; SQL text
+// is always a literal in our code, never built from input.
+// Errors: SQLite failures map to Errc::kUnavailable (busy, locked, corrupt, not a
+// database, I/O) or kConflict (constraint). Thread-safety: a Db and its Stmts belong
+// to one thread at a time (the Keystore serialises access with a mutex).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "policy/result.h"
+
+namespace keystore {
+
+struct SqliteClose {
+  void operator()(sqlite3* db) const noexcept { ::sqlite3_close_v2(db); }
+};
+struct SqliteFinalize {
+  void operator()(sqlite3_stmt* s) const noexcept { ::sqlite3_finalize(s); }
+};
+
+// Maps an SQLite result code to our error vocabulary with a detail naming `what`.
+policy::Error sqlite_error(sqlite3* db, int rc, std::string_view what);
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // Parameters are 1-based, as in SQLite.
+  Stmt& bind(int idx, std::string_view text);
+  Stmt& bind(int idx, const char* text) { return bind(idx, std::string_view(text)); }
+  Stmt& bind(int idx, std::int64_t v);
+  Stmt& bind(int idx, int v) { return bind(idx, static_cast<std::int64_t>(v)); }
+  Stmt& bind_blob(int idx, std::string_view bytes);
+  Stmt& bind_null(int idx);
+  // true: a row is available; false: done.
+  policy::Result<bool> step();
+  // Runs to completion (for INSERT/UPDATE/DELETE).
+  policy::Status run();
+  std::int64_t col_int(int idx) const;
+  std::string col_text(int idx) const;
+  std::string col_blob(int idx) const;
+  bool col_null(int idx) const;
+
+ private:
+  sqlite3* db_;  // borrowed from the Db
+  std::unique_ptr<sqlite3_stmt, SqliteFinalize> stmt_;
+};
+
+class Db {
+ public:
+  struct Options {
+    bool create = false;     // create the file when missing
+    bool read_only = false;
+    int busy_timeout_ms = 2000;
+  };
+  static policy::Result<Db> open(const std::string& path, const Options& opts);
+
+  policy::Result<Stmt> prepare(std::string_view sql);
+  // Executes literal SQL (schema, pragmas); never pass input here.
+  policy::Status exec(const char* sql);
+  // Single integer from a literal query (e.g. "PRAGMA user_version").
+  policy::Result<std::int64_t> query_int(const char* sql);
+  std::int64_t last_insert_rowid() const { return ::sqlite3_last_insert_rowid(db_.get()); }
+  int changes() const { return ::sqlite3_changes(db_.get()); }
+  sqlite3* raw() const { return db_.get(); }
+
+ private:
+  explicit Db(sqlite3* db) : db_(db) {}
+  std::unique_ptr<sqlite3, SqliteClose> db_;
+};
+
+// BEGIN IMMEDIATE on construction (via begin()); rolls back unless commit() succeeded.
+class Transaction {
+ public:
+  static policy::Result<Transaction> begin(Db& db);
+  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  Transaction(const Transaction&) = delete;
+  ~Transaction();
+  policy::Status commit();
+
+ private:
+  explicit Transaction(Db* db) : db_(db) {}
+  Db* db_;
+};
+
+}  // namespace keystore

@@ -1,0 +1,178 @@
+// keystore::Keystore: the staff certificate directory in one SQLite file (schema in
+// schema.cpp). It answers the S/MIME engine's lookups (smime::KeyProvider, TrustStore,
+// RevocationChecker) and carries the admin operations smimectl runs (trust anchors,
+// import, revoke, CRL import, listings).
+//
+// Lookups have three outcomes: found, not found, unavailable (Errc::kUnavailable when
+// the database is locked, missing or corrupt; never reported as "not found"). Every
+// lookup re-queries the database, so a revocation committed by another process is
+// seen by the next lookup. Expired, not-yet-valid and revoked certificates are never
+// returned. Unwrapped private keys are cached in memory; the cache is dropped whenever
+// another connection commits a change (PRAGMA data_version) and on our own writes.
+// Every admin change runs in one transaction: on error nothing is written.
+// Thread-safety: all methods may be called from several threads (one mutex).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "keystore/db.h"
+#include "keystore/kek.h"
+#include "policy/result.h"
+#include "smime/interfaces.h"
+#include "smime/ossl.h"
+#include "smime/x509.h"
+
+namespace keystore {
+
+// individual: a person; role: a position/authority/organisation mailbox; system: an
+// electronic system.
+enum class CertType { kIndividual, kRole, kSystem };
+std::string_view cert_type_name(CertType t);
+std::optional<CertType> parse_cert_type(std::string_view s);
+
+// RFC 5280 5.3.1 reason names ("keyCompromise", ...); true when `s` is one of them.
+bool is_revocation_reason(std::string_view s);
+
+struct OpenOptions {
+  bool read_only = false;
+  bool create = false;             // create and migrate a new database (smimectl init)
+  std::string secret_file;         // key-encryption secret; "" = no private-key access
+  bool allow_unsafe_permissions = false;
+};
+
+// Recipient capabilities learnt from SMIMECapabilities; nullopt = unknown.
+struct Capabilities {
+  std::optional<bool> aes_gcm;
+};
+
+struct RecipientCert {
+  smime::ossl::Cert cert;
+  std::string fingerprint;
+  CertType type = CertType::kIndividual;
+  Capabilities caps;
+  std::int64_t not_after = 0;
+};
+
+// One certificate as listed by `smimectl list/show`.
+struct CertRecord {
+  std::string fingerprint, subject, issuer, serial, key_type, owner, department, origin;
+  std::vector<std::string> emails;
+  std::int64_t not_before = 0, not_after = 0;
+  int key_bits = 0;
+  CertType type = CertType::kIndividual;
+  bool has_key = false, fit_sign = false, fit_encrypt = false;
+  std::string revoked_reason;  // "" when not revoked
+  std::int64_t revoked_at = 0;
+  std::string der;
+};
+
+struct CaRecord {
+  std::string fingerprint, subject, issuer, role;  // role: anchor | intermediate
+  std::int64_t not_after = 0;
+};
+
+struct ImportRequest {
+  std::vector<smime::ossl::Cert> certs;  // the end-entity certificate and any chain
+  smime::ossl::PKey key;                 // optional private key
+  CertType type = CertType::kIndividual;
+  std::string owner, department, employee_no;
+  bool allow_expired = false;
+  bool harvested = false;  // origin: harvested from signed mail instead of an admin
+  std::string actor = "admin";
+};
+
+struct ImportOutcome {
+  std::string fingerprint, subject;
+  std::vector<std::string> emails;
+  bool changed = false;  // false: the same thing was already held
+  bool key_stored = false;
+};
+
+struct CrlOutcome {
+  std::string issuer, crl_number;
+  std::size_t revoked_entries = 0;
+  bool changed = false;
+};
+
+class Keystore final : public smime::KeyProvider, public smime::TrustStore, public smime::RevocationChecker {
+ public:
+  static policy::Result<std::unique_ptr<Keystore>> open(const std::string& path, const OpenOptions& opts);
+
+  // --- lookups used by the milter ---
+  // Newest valid, unrevoked, signing-fit certificate with a held key whose addresses
+  // include `sender`; `preference` orders the acceptable types (empty = any type).
+  smime::Lookup<smime::Credential> signing_credential(std::string_view sender,
+                                                     std::span<const CertType> preference);
+  // Valid, unrevoked, encryption-fit certificates for `recipient` (empty = none known).
+  policy::Result<std::vector<RecipientCert>> encryption_certs(std::string_view recipient);
+
+  smime::Lookup<smime::Credential> decryption_key(const smime::CertId& id) override;
+  policy::Result<std::vector<smime::Credential>> all_decryption_keys() override;
+  policy::Result<std::vector<smime::ossl::Cert>> anchors() override;
+  policy::Result<std::vector<smime::ossl::Cert>> intermediates() override;
+  policy::Result<smime::Revocation> status(const X509& cert, const X509& issuer) override;
+
+  // --- administration (smimectl) ---
+  // Adds a trust anchor; changed=false when already held. Returns the fingerprint.
+  policy::Result<ImportOutcome> add_anchor(const X509& cert, std::string_view actor);
+  policy::Status remove_anchor(std::string_view fingerprint, std::string_view actor);
+  policy::Result<std::vector<CaRecord>> list_ca_certs();
+  policy::Result<ImportOutcome> import(const ImportRequest& req);
+  policy::Result<std::vector<CertRecord>> list_certs();
+  // By address (contains '@'), SHA-256 fingerprint (64 hex) or serial (hex).
+  policy::Result<std::vector<CertRecord>> find_certs(std::string_view query);
+  // Revokes every certificate `query` names; returns their fingerprints.
+  policy::Result<std::vector<std::string>> revoke(std::string_view query, std::string_view reason,
+                                                  std::string_view actor);
+  // Verifies the CRL against its issuer in the directory and records its entries.
+  policy::Result<CrlOutcome> import_crl(const X509_CRL& crl, std::string_view actor);
+  // Certificates (not revoked) whose notAfter falls within `seconds` from now.
+  policy::Result<std::vector<CertRecord>> expiring(std::int64_t seconds);
+  // Records recipient capabilities (e.g. from a verified signature's SMIMECapabilities).
+  policy::Status set_capabilities(std::string_view fingerprint, const Capabilities& caps);
+
+ private:
+  struct CachedKey {
+    smime::ossl::PKey key;
+    std::vector<smime::ossl::Cert> chain;
+  };
+  Keystore(Db db, std::optional<Kek> kek) : db_(std::move(db)), kek_(std::move(kek)) {}
+
+  // Callers hold mu_.
+  void refresh_cache_locked();
+  policy::Result<smime::Credential> credential_locked(std::int64_t cert_id, const std::string& fingerprint,
+                                                     const std::string& der);
+  policy::Result<std::vector<smime::Credential>> key_rows_locked(std::string_view issuer_der,
+                                                                 std::string_view serial, std::string_view ski,
+                                                                 bool all);
+  policy::Result<std::vector<smime::ossl::Cert>> ca_certs_locked(std::string_view role);
+  policy::Result<std::vector<smime::ossl::Cert>> verified_chain_locked(const X509& leaf,
+                                                                       const std::vector<smime::ossl::Cert>& extra,
+                                                                       bool allow_expired);
+  // `where_sql` is one of the literal filters in admin.cpp; ?1 text, ?2/?3 integers.
+  policy::Result<std::vector<CertRecord>> records_locked(const char* where_sql, std::string_view arg,
+                                                         std::int64_t lo, std::int64_t hi);
+  policy::Status history_locked(std::string_view fingerprint, std::string_view event, std::string_view detail,
+                                std::string_view actor);
+  policy::Result<std::int64_t> upsert_staff_locked(const ImportRequest& req, const std::vector<std::string>& emails);
+  policy::Status record_import_history_locked(std::int64_t cert_id, const smime::CertInfo& info,
+                                             std::string_view actor);
+  policy::Result<bool> store_intermediate_locked(const X509& cert);
+  policy::Result<ImportOutcome> import_locked(const ImportRequest& req, const X509& leaf, const EVP_PKEY* key);
+
+  std::mutex mu_;
+  Db db_;
+  std::optional<Kek> kek_;
+  std::int64_t data_version_ = -1;
+  std::map<std::string, CachedKey> cache_;  // by fingerprint
+};
+
+}  // namespace keystore
