@@ -22,7 +22,7 @@ using GPtr = std::unique_ptr<T, GUnref>;
 template <class T>
 GPtr<T> gref(T* p) {
   if (p != nullptr) {
-    ::g_object_ref(p);
+    g_object_ref(p);  // a macro in GLib >= 2.56, so no leading ::
   }
   return GPtr<T>(p);
 }

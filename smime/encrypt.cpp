@@ -1,0 +1,156 @@
+#include "smime/encrypt.h"
+
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "smime/mime.h"
+#include "smime/x509.h"
+
+namespace smime {
+
+namespace {
+
+using policy::Errc;
+using policy::unexpected;
+
+const EVP_CIPHER* evp_cipher(Cipher c) {
+  switch (c) {
+    case Cipher::kAes128Cbc: return ::EVP_aes_128_cbc();
+    case Cipher::kAes256Gcm: return ::EVP_aes_256_gcm();
+    case Cipher::kAes128Gcm: return ::EVP_aes_128_gcm();
+    case Cipher::kAes256Cbc: break;
+  }
+  return ::EVP_aes_256_cbc();
+}
+
+bool is_gcm(Cipher c) { return c == Cipher::kAes256Gcm || c == Cipher::kAes128Gcm; }
+
+policy::Status check_recipient(const X509* cert, const EncryptOptions& options) {
+  if (cert == nullptr) {
+    return unexpected(Errc::kInvalidArgument, "null recipient certificate");
+  }
+  const CertInfo info = inspect(*cert);
+  if (info.key_type != "RSA" && info.key_type != "EC") {
+    return unexpected(Errc::kUnsupportedAlgorithm,
+                      "cannot encrypt to " + info.subject + ": " + info.key_type + " key");
+  }
+  if (info.key_type == "EC" && !options.allow_key_agreement) {
+    return unexpected(Errc::kUnsupportedAlgorithm,
+                      "EC recipient " + info.subject + " needs ECDH, which these options refuse");
+  }
+  if (!fit_for_encryption(info)) {
+    return unexpected(Errc::kInvalidArgument,
+                      "certificate " + info.subject + " is not fit for e-mail encryption (keyUsage/EKU)");
+  }
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  if (info.not_after < now || info.not_before > now) {
+    return unexpected(Errc::kExpired, "recipient certificate " + info.subject + " is outside its validity");
+  }
+  return {};
+}
+
+policy::Status add_recipient(CMS_ContentInfo& cms, X509& cert, const EncryptOptions& options) {
+  const bool oaep = options.rsa == KeyTransport::kRsaOaep &&
+                    ::EVP_PKEY_get_id(::X509_get0_pubkey(&cert)) == EVP_PKEY_RSA;
+  CMS_RecipientInfo* ri =
+      ::CMS_add1_recipient_cert(&cms, &cert, oaep ? CMS_KEY_PARAM : 0U);  // owned by cms
+  if (ri == nullptr) {
+    return unexpected(Errc::kCrypto, ossl::error_text("cannot add a recipient"));
+  }
+  if (oaep) {
+    // RFC 8017 default parameters (SHA-1, MGF1-SHA-1): what every OAEP reader accepts.
+    EVP_PKEY_CTX* pctx = ::CMS_RecipientInfo_get0_pkey_ctx(ri);  // borrowed
+    if (pctx == nullptr || ::EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING) <= 0) {
+      return unexpected(Errc::kCrypto, ossl::error_text("cannot select RSAES-OAEP"));
+    }
+  }
+  return {};
+}
+
+policy::Result<std::string> cms_encrypt(std::string_view content, const std::vector<ossl::Cert>& recipients,
+                                        const EncryptOptions& options) {
+  ossl::Cms cms(::CMS_encrypt(nullptr, nullptr, evp_cipher(options.cipher), CMS_PARTIAL | CMS_BINARY));
+  if (!cms) {
+    return unexpected(is_gcm(options.cipher) ? Errc::kUnsupportedAlgorithm : Errc::kCrypto,
+                      ossl::error_text("cannot create the encrypted envelope"));
+  }
+  for (const auto& cert : recipients) {
+    if (auto st = add_recipient(*cms, *cert, options); !st) {
+      return st.error();
+    }
+  }
+  ossl::Bio in = ossl::mem_view(content);
+  if (!in || ::CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) != 1) {
+    return unexpected(Errc::kCrypto, ossl::error_text("encryption failed"));
+  }
+  ossl::Bio out = ossl::mem_buffer();
+  if (!out || ::i2d_CMS_bio(out.get(), cms.get()) != 1) {
+    return unexpected(Errc::kCrypto, ossl::error_text("cannot encode the envelope"));
+  }
+  return ossl::bio_contents(out.get());
+}
+
+}  // namespace
+
+std::string_view cipher_name(Cipher cipher) {
+  switch (cipher) {
+    case Cipher::kAes128Cbc: return "aes-128-cbc";
+    case Cipher::kAes256Gcm: return "aes-256-gcm";
+    case Cipher::kAes128Gcm: return "aes-128-gcm";
+    case Cipher::kAes256Cbc: break;
+  }
+  return "aes-256-cbc";
+}
+
+Cipher choose_cipher(const std::vector<Capabilities>& peers, bool allow_gcm) {
+  const auto all = [&](bool Capabilities::*field) {
+    return !peers.empty() && std::all_of(peers.begin(), peers.end(), [&](const Capabilities& c) {
+      return c.present && c.*field;
+    });
+  };
+  if (allow_gcm && all(&Capabilities::aes256_gcm)) {
+    return Cipher::kAes256Gcm;
+  }
+  if (allow_gcm && all(&Capabilities::aes128_gcm)) {
+    return Cipher::kAes128Gcm;
+  }
+  const bool any_unknown = std::any_of(peers.begin(), peers.end(), [](const Capabilities& c) {
+    return !c.present;
+  });
+  if (!any_unknown && !all(&Capabilities::aes256_cbc) && all(&Capabilities::aes128_cbc)) {
+    return Cipher::kAes128Cbc;
+  }
+  return Cipher::kAes256Cbc;
+}
+
+policy::Result<std::string> encrypt_message(std::string_view message,
+                                            const std::vector<ossl::Cert>& recipients,
+                                            const EncryptOptions& options) {
+  ::ERR_clear_error();
+  if (recipients.empty()) {
+    return unexpected(Errc::kInvalidArgument, "no recipient certificates");
+  }
+  for (const auto& cert : recipients) {
+    if (auto st = check_recipient(cert.get(), options); !st) {
+      return st.error();
+    }
+  }
+  auto split = split_message(message, options.limits);
+  if (!split) {
+    return std::move(split).error();
+  }
+  if (top_level_kind(*split) == TopLevel::kEncrypted) {
+    return unexpected(Errc::kConflict, "message is already S/MIME encrypted; not wrapped again");
+  }
+  auto der = cms_encrypt(plain_entity(*split), recipients, options);
+  if (!der) {
+    return std::move(der).error();
+  }
+  return build_pkcs7_mime(split->outer_headers, *der,
+                          is_gcm(options.cipher) ? "authEnveloped-data" : "enveloped-data");
+}
+
+}  // namespace smime
