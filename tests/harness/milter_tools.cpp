@@ -1,0 +1,151 @@
+#include "tests/harness/milter_tools.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/common/test_support.h"
+
+namespace harness {
+namespace fs = std::filesystem;
+
+namespace {
+
+bool unix_socket_accepts(const fs::path& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return false;
+  }
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  const std::string p = path.string();
+  if (p.size() >= sizeof sa.sun_path) {
+    ::close(fd);
+    throw std::runtime_error("socket path too long: " + p);
+  }
+  std::memcpy(sa.sun_path, p.c_str(), p.size() + 1);
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
+  ::close(fd);
+  return ok;
+}
+
+}  // namespace
+
+fs::path null_milter_path() { return fs::path(SMIME_NULL_MILTER); }
+
+MiltertestResult run_miltertest(const std::string& lua_script, const std::map<std::string, std::string>& globals) {
+  const testsupport::TempDir tmp;
+  const fs::path script = tmp / "test.lua";
+  testsupport::write_file(script, lua_script);
+  std::vector<std::string> argv{"miltertest"};
+  for (const auto& [name, value] : globals) {
+    argv.push_back("-D");
+    argv.push_back(name + "=" + value);
+  }
+  argv.push_back("-s");
+  argv.push_back(script.string());
+  const auto r = testsupport::run(argv);
+  return {r.exit_code, r.out};
+}
+
+MilterProcess::MilterProcess(fs::path binary, std::vector<std::string> args) {
+  std::string templ = (fs::temp_directory_path() / "milter-XXXXXX").string();
+  if (::mkdtemp(templ.data()) == nullptr) {
+    throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+  }
+  dir_ = templ;
+  ::chmod(dir_.c_str(), 0711);  // Postfix's smtpd (user postfix) must reach the socket
+  socket_ = dir_ / "milter.sock";
+  bool placed = false;
+  for (auto& a : args) {
+    if (const auto pos = a.find("{socket}"); pos != std::string::npos) {
+      a.replace(pos, 8, libmilter_spec());
+      placed = true;
+    }
+  }
+  if (!placed) {
+    args.push_back("-p");
+    args.push_back(libmilter_spec());
+  }
+  std::vector<std::string> argv_s{binary.string()};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  const std::string log = (dir_ / "output.log").string();
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid_ == 0) {
+    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!unix_socket_accepts(socket_)) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      const std::string out = output();
+      fs::remove_all(dir_);
+      throw std::runtime_error(binary.string() + " exited before listening: " + out);
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      stop();
+      const std::string out = output();
+      fs::remove_all(dir_);
+      throw std::runtime_error(binary.string() + " did not listen on " + socket_.string() + ": " + out);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+MilterProcess::~MilterProcess() {
+  stop();
+  std::error_code ec;
+  fs::remove_all(dir_, ec);
+}
+
+std::string MilterProcess::output() const {
+  std::error_code ec;
+  return fs::exists(dir_ / "output.log", ec) ? testsupport::read_file(dir_ / "output.log") : "";
+}
+
+int MilterProcess::stop() {
+  if (pid_ <= 0) {
+    return status_;
+  }
+  ::kill(pid_, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    if (::waitpid(pid_, &status_, WNOHANG) == pid_) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status_, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  return status_;
+}
+
+}  // namespace harness
