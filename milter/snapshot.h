@@ -1,0 +1,41 @@
+// Building the immutable per-message Snapshot from the policy configuration, and the
+// holder the daemon swaps on SIGHUP (readers copy the shared_ptr under a mutex, so a
+// running message keeps the snapshot it started with).
+// Thread-safety: SnapshotHolder is safe for concurrent get()/set().
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "milter/pipeline.h"
+#include "policy/config.h"
+
+namespace milter {
+
+struct SnapshotOverrides {
+  std::string spool_dir;    // empty: $TMPDIR or /tmp
+  std::string authserv_id;  // empty: config, else the host name
+};
+
+// Settings from the configuration (limits, authserv-id) plus the phase-1 pipeline.
+std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
+                                              const SnapshotOverrides& overrides);
+
+class SnapshotHolder {
+ public:
+  std::shared_ptr<const Snapshot> get() const {
+    const std::lock_guard<std::mutex> lock(mu_);
+    return current_;
+  }
+  void set(std::shared_ptr<const Snapshot> s) {
+    const std::lock_guard<std::mutex> lock(mu_);
+    current_ = std::move(s);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const Snapshot> current_;
+};
+
+}  // namespace milter
