@@ -201,7 +201,8 @@ policy::Result<VerifyReport> Trail::verify(const VerifyOptions& options) {
       }
       rep.problem = check_link(e, rep.last_seq, rep.head_hash, rep.detail);
       if (rep.problem != Problem::kNone) {
-        rep.bad_seq = e.seq;
+        // A removal is named by the first missing record; anything else by the row found.
+        rep.bad_seq = rep.problem == Problem::kMissing ? rep.last_seq + 1 : e.seq;
         return rep;
       }
       ++rep.records;
