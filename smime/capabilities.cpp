@@ -140,7 +140,7 @@ policy::Status add_encryption_key_preference(CMS_SignerInfo& si, const X509& cer
   std::string content(reinterpret_cast<const char*>(name_der), static_cast<std::size_t>(name_len));
   content.append(reinterpret_cast<const char*>(serial_der), static_cast<std::size_t>(serial_len));
   const std::string value = std::string(1, '\xa0') + der_length(content.size()) + content;
-  if (::CMS_signed_add1_attr_by_NID(&si, NID_id_smime_aa_encrypKeyPref, V_ASN1_OTHER,
+  if (::CMS_signed_add1_attr_by_NID(&si, NID_id_smime_aa_encrypKeyPref, V_ASN1_SEQUENCE,
                                     value.data(), static_cast<int>(value.size())) != 1) {
     return unexpected(Errc::kCrypto, ossl::error_text("cannot add SMIMEEncryptionKeyPreference"));
   }

@@ -112,6 +112,36 @@ std::string stream_bytes(GMimeStream* stream) {
   return std::string(reinterpret_cast<const char*>(bytes->data), bytes->len);
 }
 
+// Replaces a text leaf's content by its quoted-printable form with "From " line
+// starts armoured as "=46rom " (mbox-style relays would turn them into ">From ").
+policy::Status set_quoted_printable(GMimePart* part, const std::string& raw) {
+  GPtr<GMimeStream> encoded(::g_mime_stream_mem_new());
+  {
+    GPtr<GMimeStream> filtered(::g_mime_stream_filter_new(encoded.get()));
+    GPtr<GMimeFilter> qp(::g_mime_filter_basic_new(GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, TRUE));
+    ::g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered.get()), qp.get());
+    if (::g_mime_stream_write(filtered.get(), raw.data(), raw.size()) < 0 ||
+        ::g_mime_stream_flush(filtered.get()) != 0) {
+      return unexpected(Errc::kInternal, "quoted-printable encoding failed");
+    }
+  }
+  std::string text = stream_bytes(encoded.get());
+  for (std::size_t pos = 0; pos < text.size(); pos = text.find('\n', pos) + 1) {
+    if (std::string_view(text).substr(pos).starts_with("From ")) {
+      text.replace(pos, 1, "=46");
+    }
+    if (text.find('\n', pos) == std::string::npos) {
+      break;
+    }
+  }
+  GPtr<GMimeStream> armoured(::g_mime_stream_mem_new_with_buffer(text.data(), text.size()));
+  GPtr<GMimeDataWrapper> wrapper(
+      ::g_mime_data_wrapper_new_with_stream(armoured.get(), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE));
+  ::g_mime_part_set_content(part, wrapper.get());
+  ::g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+  return {};
+}
+
 // Re-encodes one leaf so it is 7-bit safe (RFC 8551 3.1.2: 7-bit for signed data).
 policy::Status make_leaf_7bit(GMimePart* part) {
   const GMimeContentEncoding enc = ::g_mime_part_get_content_encoding(part);
@@ -132,9 +162,11 @@ policy::Status make_leaf_7bit(GMimePart* part) {
   }
   GMimeContentType* type = ::g_mime_object_get_content_type(GMIME_OBJECT(part));  // borrowed
   const bool text = type != nullptr && ::g_mime_content_type_is_type(type, "text", "*");
-  ::g_mime_part_set_content_encoding(
-      part, text ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE : GMIME_CONTENT_ENCODING_BASE64);
-  return {};
+  if (!text) {
+    ::g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+    return {};
+  }
+  return set_quoted_printable(part, stream_bytes(mem.get()));
 }
 
 struct Walk {

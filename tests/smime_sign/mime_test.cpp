@@ -1,0 +1,190 @@
+// Unit tests of smime/mime.h: header split, canonical 7-bit entity, limits.
+#include "smime/mime.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "samples.h"
+
+namespace {
+
+using policy::Errc;
+
+bool seven_bit(const std::string& s) {
+  for (const char c : s) {
+    if ((static_cast<unsigned char>(c) & 0x80U) != 0 || c == '\0') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every LF is preceded by CR, and every line is shorter than 998 octets.
+bool crlf_canonical(const std::string& s) {
+  std::size_t line = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n') {
+      if (i == 0 || s[i - 1] != '\r' || line - 1 >= 998) {
+        return false;
+      }
+      line = 0;
+    } else {
+      ++line;
+    }
+  }
+  return line < 998;
+}
+
+TEST(MimeSplit, MovesContentHeadersAndKeepsTheRestVerbatim) {
+  const std::string msg =
+      "From: a@example.gov\nSubject: =?UTF-8?Q?x?=\n  folded\nMIME-Version: 1.0\n"
+      "Content-Type: text/plain;\n charset=utf-8\nX-Other: y\n\nbody\nline2\n";
+  auto split = smime::split_message(msg, {});
+  ASSERT_TRUE(split) << split.error().message();
+  EXPECT_EQ(split->outer_headers, "From: a@example.gov\r\nSubject: =?UTF-8?Q?x?=\r\n  folded\r\nX-Other: y\r\n");
+  EXPECT_EQ(split->content_headers, "Content-Type: text/plain;\r\n charset=utf-8\r\n");
+  EXPECT_EQ(split->body, "body\r\nline2\r\n");
+  EXPECT_EQ(smime::header_value(split->content_headers, "content-type"), "text/plain; charset=utf-8");
+}
+
+TEST(MimeSplit, RejectsBadInput) {
+  struct Case {
+    const char* name;
+    std::string message;
+    smime::Limits limits;
+    Errc want;
+  };
+  smime::Limits tiny;
+  tiny.max_message_bytes = 10;
+  smime::Limits tiny_headers;
+  tiny_headers.max_header_bytes = 8;
+  const Case cases[] = {
+      {"empty", "", {}, Errc::kMalformedInput},
+      {"continuation first", " x: y\n\nbody", {}, Errc::kMalformedInput},
+      {"no field name", "this is not a header\n\nbody", {}, Errc::kMalformedInput},
+      {"too big", "Subject: 0123456789\n\nbody", tiny, Errc::kLimitExceeded},
+      {"headers too big", "Subject: 0123456789\n\nbody", tiny_headers, Errc::kLimitExceeded},
+  };
+  for (const auto& c : cases) {
+    auto r = smime::split_message(c.message, c.limits);
+    ASSERT_FALSE(r) << c.name;
+    EXPECT_EQ(r.error().code(), c.want) << c.name << ": " << r.error().message();
+  }
+}
+
+TEST(MimeSplit, TopLevelKind) {
+  struct Case {
+    const char* content_type;
+    smime::TopLevel want;
+  };
+  const Case cases[] = {
+      {"text/plain", smime::TopLevel::kPlain},
+      {"multipart/mixed; boundary=x", smime::TopLevel::kPlain},
+      {"multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=x", smime::TopLevel::kSigned},
+      {"application/pkcs7-mime; smime-type=signed-data", smime::TopLevel::kSigned},
+      {"application/x-pkcs7-mime; smime-type=enveloped-data", smime::TopLevel::kEncrypted},
+      {"application/pkcs7-mime; smime-type=authEnveloped-data", smime::TopLevel::kEncrypted},
+      {"application/octet-stream; name=smime.p7m", smime::TopLevel::kEncrypted},
+  };
+  for (const auto& c : cases) {
+    auto split = smime::split_message(std::string("Content-Type: ") + c.content_type + "\n\nx\n", {});
+    ASSERT_TRUE(split);
+    EXPECT_EQ(smime::top_level_kind(*split), c.want) << c.content_type;
+  }
+}
+
+TEST(MimeCanonical, EveryTrickySampleBecomesSevenBitCrlf) {
+  for (const auto& sample : signtest::tricky_samples()) {
+    auto split = smime::split_message(sample.message, {});
+    ASSERT_TRUE(split) << sample.name;
+    auto entity = smime::canonical_entity(*split, {});
+    ASSERT_TRUE(entity) << sample.name << ": " << entity.error().message();
+    EXPECT_TRUE(seven_bit(*entity)) << sample.name;
+    EXPECT_TRUE(crlf_canonical(*entity)) << sample.name;
+    EXPECT_NE(entity->find(sample.marker), std::string::npos) << sample.name;
+    EXPECT_TRUE(entity->starts_with("Content-")) << sample.name;
+    EXPECT_EQ(entity->find("\r\nFrom: Alice"), std::string::npos) << sample.name << ": outer header leaked";
+  }
+}
+
+TEST(MimeCanonical, EncodesWhatRelaysWouldBreak) {
+  auto split = smime::split_message(signtest::tricky_samples()[0].message, {});
+  ASSERT_TRUE(split);
+  auto entity = smime::canonical_entity(*split, {});
+  ASSERT_TRUE(entity);
+  EXPECT_NE(entity->find("Content-Transfer-Encoding: quoted-printable"), std::string::npos) << *entity;
+  EXPECT_NE(entity->find("Caf=C3=A9"), std::string::npos) << *entity;
+  EXPECT_EQ(entity->find("\r\nFrom the desk"), std::string::npos) << "a From_ line stayed bare";
+}
+
+TEST(MimeCanonical, DropsPreambleAndEpilogue) {
+  for (const auto& sample : signtest::tricky_samples()) {
+    if (sample.name != "preamble_epilogue") {
+      continue;
+    }
+    auto split = smime::split_message(sample.message, {});
+    ASSERT_TRUE(split);
+    auto entity = smime::canonical_entity(*split, {});
+    ASSERT_TRUE(entity);
+    EXPECT_EQ(entity->find("PREAMBLE-TEXT"), std::string::npos);
+    EXPECT_EQ(entity->find("EPILOGUE-TEXT"), std::string::npos);
+    EXPECT_NE(entity->find("second part"), std::string::npos);
+  }
+}
+
+TEST(MimeCanonical, BinaryAttachmentBecomesBase64OfTheSameBytes) {
+  for (const auto& sample : signtest::tricky_samples()) {
+    if (sample.name != "binary_attachment") {
+      continue;
+    }
+    auto split = smime::split_message(sample.message, {});
+    ASSERT_TRUE(split);
+    auto entity = smime::canonical_entity(*split, {});
+    ASSERT_TRUE(entity);
+    EXPECT_NE(entity->find("Content-Transfer-Encoding: base64"), std::string::npos);
+    EXPECT_NE(entity->find(smime::base64_lines(signtest::binary_bytes())), std::string::npos) << *entity;
+  }
+}
+
+TEST(MimeCanonical, MissingContentTypeIsDeclared) {
+  auto split = smime::split_message("Subject: x\n\nhal\xc3\xa9\n", {});
+  ASSERT_TRUE(split);
+  auto entity = smime::canonical_entity(*split, {});
+  ASSERT_TRUE(entity);
+  EXPECT_TRUE(entity->starts_with("Content-Type: text/plain; charset=utf-8\r\n")) << *entity;
+  EXPECT_TRUE(seven_bit(*entity));
+}
+
+TEST(MimeCanonical, LimitsOnDepthAndParts) {
+  std::string deep = "Content-Type: multipart/mixed; boundary=\"b0\"\n\n";
+  std::string tail;
+  for (int i = 1; i < 12; ++i) {
+    deep += "--b" + std::to_string(i - 1) + "\nContent-Type: multipart/mixed; boundary=\"b" + std::to_string(i) + "\"\n\n";
+    tail = "--b" + std::to_string(i - 1) + "--\n" + tail;
+  }
+  deep += "--b11\nContent-Type: text/plain\n\nleaf\n--b11--\n" + tail;
+  auto split = smime::split_message(deep, {});
+  ASSERT_TRUE(split);
+  ASSERT_TRUE(smime::canonical_entity(*split, {})) << "the default limits allow 12 levels";
+  smime::Limits shallow;
+  shallow.max_mime_depth = 5;
+  auto r = smime::canonical_entity(*split, shallow);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kLimitExceeded) << r.error().message();
+  smime::Limits few;
+  few.max_mime_parts = 4;
+  r = smime::canonical_entity(*split, few);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kLimitExceeded) << r.error().message();
+}
+
+TEST(MimeBuild, Base64LinesAreShortAndCrlf) {
+  const std::string data(1000, '\x01');
+  const std::string b64 = smime::base64_lines(data);
+  EXPECT_TRUE(crlf_canonical(b64));
+  EXPECT_EQ(b64.find("\r\n"), 76U);
+  EXPECT_EQ(smime::base64_lines(""), "");
+}
+
+}  // namespace
