@@ -18,14 +18,19 @@ using policy::Errc;
 struct Found {
   std::string_view range;  // the enveloped entity inside the message
   std::string der;
+  // Reached from the top only through the first part of multipart/signed layers
+  // (encrypt-then-sign, RFC 8551 3.7): the decrypted entity becomes the whole message.
+  bool signed_chain = false;
+  std::vector<std::string> boundaries;  // of the enclosing multiparts
 };
 
 struct Finder {
   const Limits& limits;
   std::size_t parts = 0;
   std::vector<Found> found;
+  std::vector<std::string> boundaries;
 
-  policy::Status walk(std::string_view raw, std::size_t depth) {
+  policy::Status walk(std::string_view raw, std::size_t depth, bool signed_chain) {
     if (depth > limits.max_mime_depth) {
       return policy::unexpected(Errc::kLimitExceeded, "MIME nesting deeper than " + std::to_string(limits.max_mime_depth));
     }
@@ -33,7 +38,7 @@ struct Finder {
       return policy::unexpected(Errc::kLimitExceeded, "more than " + std::to_string(limits.max_mime_parts) + " MIME parts");
     }
     if (depth == 0 && looks_like_der(raw)) {
-      return consider(raw, std::string(raw));
+      return consider(raw, std::string(raw), signed_chain);
     }
     auto e = parse_raw_entity(raw, limits);
     if (!e) {
@@ -44,11 +49,14 @@ struct Finder {
       if (!children) {
         return children.error();
       }
-      for (const std::string_view child : *children) {
-        if (auto st = walk(child, depth + 1); !st) {
+      boundaries.push_back(e->boundary);
+      for (std::size_t i = 0; i < children->size(); ++i) {
+        const bool chain = signed_chain && i == 0 && e->type == "multipart/signed";
+        if (auto st = walk((*children)[i], depth + 1, chain); !st) {
           return st;
         }
       }
+      boundaries.pop_back();
       return {};
     }
     if (!is_pkcs7_mime(*e)) {
@@ -58,21 +66,33 @@ struct Finder {
     if (!der) {
       return der.error();
     }
-    return consider(raw, std::move(*der));
+    return consider(raw, std::move(*der), signed_chain);
   }
 
-  policy::Status consider(std::string_view raw, std::string der) {
+  policy::Status consider(std::string_view raw, std::string der, bool signed_chain) {
     auto cms = parse_cms(der, limits);
     if (!cms) {
       return cms.error();
     }
     const int type = cms_type(**cms);
     if (type == NID_pkcs7_enveloped || type == NID_id_smime_ct_authEnvelopedData) {
-      found.push_back(Found{raw, std::move(der)});
+      found.push_back(Found{raw, std::move(der), signed_chain, boundaries});
     }
     return {};
   }
 };
+
+// True when `entity` holds a delimiter line of an enclosing multipart: splicing it in
+// would change the structure around it.
+bool collides(std::string_view entity, const std::vector<std::string>& boundaries) {
+  for (const auto& b : boundaries) {
+    const std::string delim = "--" + b;
+    if (entity.rfind(delim, 0) == 0 || entity.find("\n" + delim) != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
 
 std::string serial_hex(const ASN1_INTEGER* serial) {
   std::string out;
@@ -179,6 +199,11 @@ policy::Result<Opened> open(std::string_view der, KeyProvider& keys, const Limit
   if (!cms) {
     return cms.error();
   }
+  // RC2 and single DES need OpenSSL's legacy provider and are broken: refused, so the
+  // outcome does not depend on whether some earlier call loaded that provider.
+  if (const std::string cipher = content_cipher_name(der); cipher == "rc2-cbc" || cipher == "des-cbc") {
+    return policy::unexpected(Errc::kUnsupportedAlgorithm, "content encryption " + cipher + " is refused (legacy, weak)");
+  }
   std::optional<policy::Error> last;
   for (const CertId& id : recipient_ids(cms->get())) {
     auto cred = keys.decryption_key(id);
@@ -234,8 +259,8 @@ policy::Result<DecryptResult> decrypt_message(std::string_view message, KeyProvi
                                                         " bytes exceeds the limit of " +
                                                         std::to_string(options.limits.max_message_bytes));
   }
-  Finder finder{options.limits, 0, {}};
-  if (auto st = finder.walk(message, 0); !st) {
+  Finder finder{options.limits, 0, {}, {}};
+  if (auto st = finder.walk(message, 0, true); !st) {
     return st.error();
   }
   if (finder.found.empty()) {
@@ -257,20 +282,29 @@ policy::Result<DecryptResult> decrypt_message(std::string_view message, KeyProvi
     auto cms = parse_cms(f.der, options.limits);
     result.authenticated = result.authenticated && cms && cms_type(**cms) == NID_id_smime_ct_authEnvelopedData;
     ++result.layers;
-    const auto start = static_cast<std::size_t>(f.range.data() - message.data());
-    if (start == 0 && f.range.size() == message.size()) {  // the whole message was enveloped
+    if (f.signed_chain && finder.found.size() == 1) {
+      // The enveloped entity is the message (or sits only inside signature wrappers,
+      // which were verified before and cannot survive decryption): outer headers +
+      // the decrypted entity.
       result.whole_message = true;
       if (looks_like_der(message)) {
         out = std::move(opened->entity);
       } else {
         auto top = parse_raw_entity(message, options.limits);
-        out = outer_headers(top ? top->header : std::string_view()) + as_entity(std::move(opened->entity), options.limits);
+        out = outer_headers(top ? top->header : std::string_view()) +
+              as_entity(std::move(opened->entity), options.limits);
       }
       pos = message.size();
       break;
     }
+    std::string entity = as_entity(std::move(opened->entity), options.limits);
+    if (collides(entity, f.boundaries)) {
+      return policy::unexpected(Errc::kMalformedInput,
+                                "decrypted part contains a boundary of the enclosing multipart");
+    }
+    const auto start = static_cast<std::size_t>(f.range.data() - message.data());
     out.append(message.substr(pos, start - pos));
-    out += as_entity(std::move(opened->entity), options.limits);
+    out += entity;
     pos = start + f.range.size();
   }
   out.append(message.substr(std::min(pos, message.size())));

@@ -4,8 +4,11 @@
 // subjectKeyIdentifier; CMS_decrypt is never called without the recipient certificate,
 // so OpenSSL's MMA defence (random key, garbage output) can never reach the caller: a
 // message that is not for us is Errc::kNoKey.
-// Every enveloped entity in the MIME tree is replaced by its decrypted entity; when the
-// top-level entity was enveloped, the outer non-Content headers are kept.
+// When the top-level entity is enveloped, or sits only inside the first part of
+// multipart/signed wrappers (encrypt-then-sign; the wrappers were verified before and
+// cannot stay valid), the result is the outer non-Content headers + the decrypted entity.
+// Otherwise every enveloped part in the MIME tree is replaced in place by its decrypted
+// entity (refused as kMalformedInput if that entity holds an enclosing boundary).
 // Ownership: plain values out. Thread-safety: reentrant (KeyProvider must be too).
 #pragma once
 

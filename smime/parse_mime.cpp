@@ -238,7 +238,7 @@ policy::Result<RawEntity> parse_raw_entity(std::string_view raw, const Limits& l
   }
   e.body = raw.substr(std::min(body_start, raw.size()));
   std::string main;
-  const auto ct = header_value(e.header, "Content-Type");
+  const auto ct = raw_header_value(e.header, "Content-Type");
   const auto ct_params = parse_params(ct.value_or(""), main);
   e.type = main.empty() ? "text/plain" : main;
   e.boundary = param(ct_params, "boundary");
@@ -246,11 +246,11 @@ policy::Result<RawEntity> parse_raw_entity(std::string_view raw, const Limits& l
   e.smime_type = lower(param(ct_params, "smime-type"));
   e.name = lower(param(ct_params, "name"));
   std::string disp;
-  const auto cd_params = parse_params(header_value(e.header, "Content-Disposition").value_or(""), disp);
+  const auto cd_params = parse_params(raw_header_value(e.header, "Content-Disposition").value_or(""), disp);
   if (const std::string fn = param(cd_params, "filename"); !fn.empty()) {
     e.name = lower(fn);
   }
-  e.encoding = lower(trim(header_value(e.header, "Content-Transfer-Encoding").value_or("")));
+  e.encoding = lower(trim(raw_header_value(e.header, "Content-Transfer-Encoding").value_or("")));
   return e;
 }
 
@@ -326,7 +326,7 @@ std::string to_crlf(std::string_view text) {
   return out;
 }
 
-std::optional<std::string> header_value(std::string_view header_block, std::string_view name) {
+std::optional<std::string> raw_header_value(std::string_view header_block, std::string_view name) {
   std::size_t pos = 0;
   const std::string want = lower(name);
   while (pos < header_block.size()) {

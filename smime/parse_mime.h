@@ -47,7 +47,7 @@ policy::Result<std::string> decode_body(const RawEntity& entity);
 std::string to_crlf(std::string_view text);
 
 // First occurrence of a header field (case-insensitive name), unfolded and trimmed.
-std::optional<std::string> header_value(std::string_view header_block, std::string_view name);
+std::optional<std::string> raw_header_value(std::string_view header_block, std::string_view name);
 
 // The message's header fields that are not Content-* or MIME-Version, as one block
 // ending in CRLF (used when a decrypted or unwrapped entity replaces the body).

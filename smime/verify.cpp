@@ -92,15 +92,17 @@ struct Walker {
     return {};
   }
 
-  void check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, const std::vector<ossl::Cert>& untrusted);
+  void check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, const std::vector<ossl::Cert>& untrusted,
+                    const std::string& content_error);
   policy::Result<Layer> verify_layer(std::string_view der, const std::string* detached);
   void add_layer(Layer layer, std::string content, const std::string& part);
   policy::Status walk(std::string_view raw, std::size_t depth, const std::string& part);
   policy::Status walk_pkcs7(std::string_view der, std::size_t depth, const std::string& part);
 };
 
-void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests,
-                          const std::vector<ossl::Cert>& untrusted) {
+// `digests` is null when the content could not be digested at all (content_error says why).
+void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, const std::vector<ossl::Cert>& untrusted,
+                          const std::string& content_error) {
   EVP_PKEY* pkey = nullptr;
   X509* signer = nullptr;
   X509_ALGOR* dig = nullptr;
@@ -119,6 +121,9 @@ void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests,
   s.serial_hex = info.serial_hex;
   s.fingerprint = info.fingerprint_sha256;
   s.emails = info.emails;
+  if (digests == nullptr) {
+    return fail(s, Errc::kBadSignature, content_error);
+  }
   ::ERR_clear_error();
   if (::CMS_signed_get_attr_count(si) >= 0 && ::CMS_SignerInfo_verify(si) != 1) {
     if (unsupported_error()) {
@@ -132,6 +137,9 @@ void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests,
     }
     return fail(s, Errc::kBadSignature, ossl::error_text("content does not match the signature (altered)"));
   }
+  s.capabilities = parse_capabilities(*si);
+  s.capabilities_der = capabilities_der(*si);
+  s.key_preference = parse_encryption_key_preference(*si);
   auto chain = verify_chain(*signer, untrusted, anchors, ChainOptions{opt.at_time, X509_PURPOSE_SMIME_SIGN});
   if (!chain) {
     return fail(s, chain.error().code(), chain.error().detail());
@@ -187,12 +195,21 @@ policy::Result<Layer> Walker::verify_layer(std::string_view der, const std::stri
   ::ERR_clear_error();
   ossl::Bio content_in = detached != nullptr ? ossl::mem_view(*detached) : ossl::Bio();
   BIO* chain_raw = ::CMS_dataInit(cms, content_in.get());
+  Layer layer;
   if (chain_raw == nullptr) {
-    return policy::unexpected(Errc::kMalformedInput, ossl::error_text("cannot read the signed content"));
+    // E.g. an empty digestAlgorithms SET (openssl test/smime-eml): the content cannot be
+    // digested, so no signer can verify. Reported per signer, like a wrong digest.
+    const std::string why = ossl::error_text("the signed content cannot be digested");
+    for (int i = 0; i < sk_CMS_SignerInfo_num(infos); ++i) {
+      SignerReport s;
+      check_signer(s, sk_CMS_SignerInfo_value(infos, i), nullptr, untrusted, why);
+      layer.signers.push_back(std::move(s));
+    }
+    ::ERR_clear_error();
+    return layer;
   }
   (void)content_in.release();  // the digest chain now owns it and frees it with itself
   const ossl::Bio digests(chain_raw);
-  Layer layer;
   std::array<char, 16384> buf{};
   for (;;) {
     const int n = ::BIO_read(digests.get(), buf.data(), static_cast<int>(buf.size()));
@@ -208,7 +225,7 @@ policy::Result<Layer> Walker::verify_layer(std::string_view der, const std::stri
   }
   for (int i = 0; i < sk_CMS_SignerInfo_num(infos); ++i) {
     SignerReport s;
-    check_signer(s, sk_CMS_SignerInfo_value(infos, i), digests.get(), untrusted);
+    check_signer(s, sk_CMS_SignerInfo_value(infos, i), digests.get(), untrusted, {});
     layer.signers.push_back(std::move(s));
   }
   ::ERR_clear_error();

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "policy/result.h"
+#include "smime/capabilities.h"
 #include "smime/interfaces.h"
 #include "smime/limits.h"
 #include "smime/ossl.h"
@@ -38,6 +39,11 @@ struct SignerReport {
   std::int64_t signing_time = 0;          // 0 when the attribute is absent
   ossl::Cert cert;                        // null when the signer certificate was not found
   std::vector<ossl::Cert> chain;          // validated path leaf..anchor (empty unless built)
+  // What the signer's client announced (RFC 8551 2.5.2 / 2.5.3); filled only once the
+  // signature itself verified, so a forged attribute cannot steer our encryption.
+  Capabilities capabilities;
+  std::string capabilities_der;  // for the keystore to remember
+  KeyPreference key_preference;
   int layer = 0;     // 0 = outermost signature layer, 1 = the one inside it, ...
   std::string part;  // MIME part holding the signature layer: "" = top level, "2.1", ...
 };
