@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "smime/detect.h"
 #include "smime/mime.h"
 #include "smime/x509.h"
 
@@ -142,7 +143,9 @@ policy::Result<std::string> encrypt_message(std::string_view message,
   if (!split) {
     return std::move(split).error();
   }
-  if (top_level_kind(*split) == TopLevel::kEncrypted) {
+  const SmimeKind smime_kind = classify(message);
+  if (top_level_kind(*split) == TopLevel::kEncrypted || smime_kind == SmimeKind::kEnveloped ||
+      smime_kind == SmimeKind::kAuthEnveloped) {
     return unexpected(Errc::kConflict, "message is already S/MIME encrypted; not wrapped again");
   }
   auto der = cms_encrypt(plain_entity(*split), recipients, options);

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "smime/capabilities.h"
+#include "smime/detect.h"
 #include "smime/mime.h"
 #include "smime/x509.h"
 
@@ -156,11 +157,14 @@ policy::Result<std::string> sign_message(std::string_view message, const Credent
   if (!split) {
     return std::move(split).error();
   }
+  // detect.h is the canonical detector; the local header check also catches any
+  // multipart/signed (e.g. PGP/MIME) the sender's client made.
+  const SmimeKind smime_kind = classify(message);
   const TopLevel kind = top_level_kind(*split);
-  if (kind != TopLevel::kPlain) {
-    return unexpected(Errc::kConflict, kind == TopLevel::kSigned
-                                           ? "message is already S/MIME signed; not wrapped again"
-                                           : "message is already S/MIME encrypted; not wrapped again");
+  if (smime_kind != SmimeKind::kNone || kind != TopLevel::kPlain) {
+    return unexpected(Errc::kConflict, "message is already signed or encrypted (" +
+                                           std::string(smime_kind_name(smime_kind)) +
+                                           "); not wrapped again");
   }
   auto entity = canonical_entity(*split, options.limits);
   if (!entity) {
