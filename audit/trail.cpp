@@ -148,6 +148,13 @@ policy::Result<std::unique_ptr<Trail>> Trail::open(const std::string& path, Opti
   return t;
 }
 
+policy::Result<std::unique_ptr<Trail>> Trail::open_read_only(const std::string& path) {
+  Options o;
+  o.read_only = true;
+  o.head_sink = [](std::string_view) {};
+  return open(path, std::move(o));
+}
+
 Trail::Trail(std::string path, Options options, Db reader)
     : path_(std::move(path)), options_(std::move(options)), reader_(std::move(reader)) {}
 

@@ -34,6 +34,8 @@
 namespace audit {
 
 inline constexpr int kSchemaVersion = 1;
+// Default trail location (the configuration's audit.path overrides it).
+inline constexpr const char* kDefaultPath = "/var/lib/smime-milter/audit.db";
 
 struct Options {
   bool read_only = false;                 // auditors: no writer thread, no schema creation
@@ -94,6 +96,8 @@ struct Filter {
 class Trail {
  public:
   static policy::Result<std::unique_ptr<Trail>> open(const std::string& path, Options options = {});
+  // For auditors' tools: read-only, no writer thread, heads never logged.
+  static policy::Result<std::unique_ptr<Trail>> open_read_only(const std::string& path);
   ~Trail();  // commits what is queued, then stops the writer
   Trail(const Trail&) = delete;
   Trail& operator=(const Trail&) = delete;
