@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -42,22 +44,46 @@ bool unix_socket_accepts(const fs::path& path) {
 
 fs::path null_milter_path() { return fs::path(SMIME_NULL_MILTER); }
 
+namespace {
+// A Lua string literal holding `s` exactly (decimal escapes for anything unusual).
+std::string lua_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\' || c == '"' || u < 0x20 || u >= 0x7f) {
+      std::array<char, 8> esc{};
+      std::snprintf(esc.data(), esc.size(), "\\%03u", static_cast<unsigned>(u));
+      out += esc.data();
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+}  // namespace
+
+// miltertest's -D cannot carry values holding '=', and it swallows the message of a
+// Lua error(): a wrapper defines the globals, runs the script under pcall and prints
+// the error before re-raising it.
 MiltertestResult run_miltertest(const std::string& lua_script, const std::map<std::string, std::string>& globals) {
   const testsupport::TempDir tmp;
   const fs::path script = tmp / "test.lua";
+  const fs::path wrapper = tmp / "wrapper.lua";
   testsupport::write_file(script, lua_script);
-  std::vector<std::string> argv{"miltertest"};
+  std::string w;
   for (const auto& [name, value] : globals) {
-    argv.push_back("-D");
-    argv.push_back(name + "=" + value);
+    w += name + " = " + lua_string(value) + "\n";
   }
-  argv.push_back("-s");
-  argv.push_back(script.string());
-  const auto r = testsupport::run(argv);
+  w += "local ok, err = pcall(dofile, " + lua_string(script.string()) + ")\n";
+  w += "if not ok then\n  io.stderr:write(\"miltertest: script failed: \" .. tostring(err) .. \"\\n\")\n";
+  w += "  error(err, 0)\nend\n";
+  testsupport::write_file(wrapper, w);
+  const auto r = testsupport::run({"miltertest", "-s", wrapper.string()});
   return {r.exit_code, r.out};
 }
 
-MilterProcess::MilterProcess(fs::path binary, std::vector<std::string> args) {
+MilterProcess::MilterProcess(fs::path binary, std::vector<std::string> args, bool graceful)
+    : graceful_(graceful) {
   std::string templ = (fs::temp_directory_path() / "milter-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) {
     throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
@@ -131,8 +157,8 @@ int MilterProcess::stop() {
   if (pid_ <= 0) {
     return status_;
   }
-  ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  ::kill(pid_, graceful_ ? SIGTERM : SIGKILL);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
     if (::waitpid(pid_, &status_, WNOHANG) == pid_) {
       break;

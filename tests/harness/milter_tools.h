@@ -30,10 +30,12 @@ std::filesystem::path null_milter_path();
 // A milter process listening on `socket_path()`. The command line gets "-p
 // local:<socket>" appended unless `args` already contains "{socket}", which is replaced
 // by the libmilter spec. The constructor waits until the socket accepts connections;
-// the destructor sends SIGTERM (SIGKILL after 5 s) and reaps the process.
+// the destructor sends SIGTERM (SIGKILL after 10 s) and reaps the process. libmilter
+// notices SIGTERM only when its accept loop wakes (every 5 s, MI_CHK_TIME), so a
+// milter without state to save may be stopped with SIGKILL (graceful = false).
 class MilterProcess {
  public:
-  MilterProcess(std::filesystem::path binary, std::vector<std::string> args = {});
+  MilterProcess(std::filesystem::path binary, std::vector<std::string> args = {}, bool graceful = true);
   ~MilterProcess();
   MilterProcess(const MilterProcess&) = delete;
   MilterProcess& operator=(const MilterProcess&) = delete;
@@ -54,13 +56,15 @@ class MilterProcess {
   std::filesystem::path socket_;
   pid_t pid_ = -1;
   int status_ = 0;
+  bool graceful_ = true;
 };
 
-// The null milter (see null_milter.cpp) with extra options, e.g. {"-a", "reject"}.
+// The null milter (see null_milter.cpp) with extra options, e.g. {"-a", "reject"};
+// it keeps no state, so it is stopped with SIGKILL.
 class NullMilter : public MilterProcess {
  public:
   explicit NullMilter(std::vector<std::string> extra_args = {})
-      : MilterProcess(null_milter_path(), std::move(extra_args)) {}
+      : MilterProcess(null_milter_path(), std::move(extra_args), false) {}
 };
 
 }  // namespace harness

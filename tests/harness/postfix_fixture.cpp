@@ -231,8 +231,10 @@ std::vector<CapturedMessage> PostfixInstance::captured() const {
 std::vector<CapturedMessage> PostfixInstance::wait_for_messages(std::size_t n, milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
+    // Also wait for the queue to drain: one message may reach the sink in several
+    // transactions, and a test must not see the rest arrive after it looked.
     auto got = captured();
-    if (got.size() >= n || std::chrono::steady_clock::now() >= deadline) {
+    if ((got.size() >= n && queue_ids().empty()) || std::chrono::steady_clock::now() >= deadline) {
       return got;
     }
     std::this_thread::sleep_for(kPoll);

@@ -28,14 +28,14 @@ using std::chrono::milliseconds;
 struct InstanceOptions {
   // Postfix milter specs (unix:/path, inet:127.0.0.1:port) for smtpd_milters and
   // non_smtpd_milters, in order.
-  std::vector<std::string> milters;
+  std::vector<std::string> milters{};
   std::string milter_default_action = "tempfail";
   // SMTP AUTH users (user, password): Cyrus SASL with a private sasldb (needs saslpasswd2).
-  std::vector<std::pair<std::string, std::string>> sasl_users;
+  std::vector<std::pair<std::string, std::string>> sasl_users{};
   // Extra main.cf lines "name = value", applied last.
-  std::vector<std::string> main_cf;
+  std::vector<std::string> main_cf{};
   // Extra smtp-sink options, e.g. {"-r", "RCPT"} to tempfail every RCPT.
-  std::vector<std::string> sink_options;
+  std::vector<std::string> sink_options{};
 };
 
 class PostfixInstance {
@@ -71,7 +71,8 @@ class PostfixInstance {
 
   // Messages smtp-sink has finished writing, oldest first.
   std::vector<CapturedMessage> captured() const;
-  // Waits until at least n messages were captured; returns them (fewer on timeout).
+  // Waits until at least n messages were captured and the queue is empty; returns what
+  // was captured (fewer on timeout).
   std::vector<CapturedMessage> wait_for_messages(std::size_t n,
                                                  milliseconds timeout = milliseconds(20000)) const;
   // Removes every captured file (to reuse one instance across tests).
