@@ -1,0 +1,276 @@
+// smime-milter: the daemon. Loads the configuration, opens the milter socket, drops
+// privileges and serves through libmilter (libmilter_glue.cpp). Signals are taken by
+// the main thread with sigwait(): SIGHUP reloads the configuration into a new
+// snapshot (running messages keep theirs), SIGTERM/SIGINT stop accepting and wait for
+// messages in flight.
+//
+// libmilter's own signal thread also waits for HUP/TERM/INT and treats HUP as "stop".
+// Linux hands a process-directed signal to the thread-group leader when it is
+// waiting for it (kernel complete_signal()), so the main thread stays in sigwait()
+// and the reload itself runs on a helper thread.
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "milter/daemon.h"
+#include "milter/glue.h"
+#include "milter/listen_socket.h"
+#include "milter/snapshot.h"
+#include "policy/config.h"
+
+namespace {
+
+constexpr int kExitConfig = 78;    // EX_CONFIG
+constexpr int kExitSoftware = 70;  // EX_SOFTWARE
+constexpr auto kDrainTimeout = std::chrono::seconds(30);
+
+struct Options {
+  std::string config_path{policy::kDefaultConfigPath};
+  bool foreground = false;
+  std::string socket;
+  std::string check_config;
+  bool check = false;
+  milter::SnapshotOverrides overrides;
+};
+
+void setup_logging(bool foreground, const std::string& level) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (foreground) {
+    logger = spdlog::stderr_logger_mt("smime-milter");
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+  } else {
+    logger = spdlog::syslog_logger_mt("smime-milter", "smime-milter", LOG_PID, LOG_MAIL, true);
+    logger->set_pattern("%v");
+  }
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+// Reloads on request from the signal loop, off the main thread.
+class Reloader {
+ public:
+  Reloader(std::string path, milter::SnapshotOverrides o, milter::SnapshotHolder& holder)
+      : path_(std::move(path)), overrides_(std::move(o)), holder_(holder),
+        thread_([this] { loop(); }) {}
+  ~Reloader() {
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  Reloader(const Reloader&) = delete;
+  Reloader& operator=(const Reloader&) = delete;
+  void request() {
+    {
+      const std::lock_guard<std::mutex> lock(mu_);
+      pending_ = true;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return pending_ || stop_; });
+      if (stop_) {
+        return;
+      }
+      pending_ = false;
+      lock.unlock();
+      reload();
+      lock.lock();
+    }
+  }
+  void reload() {
+    auto cfg = policy::load_config(path_);
+    if (!cfg) {
+      spdlog::error("reload failed, keeping the running configuration: {}", cfg.error().message());
+      return;
+    }
+    holder_.set(milter::make_snapshot(*cfg, overrides_));
+    spdlog::info("configuration reloaded from {} (authserv-id {})", path_,
+                 holder_.get()->settings.authserv_id);
+  }
+
+  std::string path_;
+  milter::SnapshotOverrides overrides_;
+  milter::SnapshotHolder& holder_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool pending_ = false;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Blocks HUP/TERM/INT (inherited by every thread started later) and returns the set.
+sigset_t block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int serve(const Options& opt, const policy::Config& cfg, milter::SnapshotHolder& holder,
+          const policy::SocketSpec& sock) {
+  const sigset_t set = block_signals();
+  Reloader reloader(opt.config_path, opt.overrides, holder);
+  std::atomic<bool> milter_ok{true};
+  std::atomic<bool> milter_done{false};
+  std::thread milter_thread([&] {
+    milter_ok = milter::glue_run();
+    milter_done = true;
+    ::kill(::getpid(), SIGTERM);  // libmilter stopped on its own: wake the signal loop
+  });
+  spdlog::info("smime-milter started on {} (authserv-id {})", sock.libmilter,
+               holder.get()->settings.authserv_id);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) {
+      continue;
+    }
+    if (sig == SIGHUP) {
+      reloader.request();
+      continue;
+    }
+    break;
+  }
+  spdlog::info("stopping: no new connections, waiting for {} message(s) in flight",
+               milter::glue_messages_in_flight());
+  // smfi_stop() sets libmilter's stop flag at once but then waits for the listener's
+  // lock, held across its poll timeout (seconds): let a helper thread wait for that.
+  std::thread([] { milter::glue_stop(); }).detach();
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+  while (milter::glue_messages_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!cfg.daemon.pid_file.empty() && !opt.foreground) {
+    ::unlink(cfg.daemon.pid_file.c_str());
+  }
+  const int code = milter_ok ? 0 : kExitSoftware;
+  spdlog::info("smime-milter stopped ({} message(s) still in flight)",
+               milter::glue_messages_in_flight());
+  if (!milter_done) {
+    // libmilter's listener only notices the stop at its next poll timeout (seconds);
+    // every message is finished, so leave without waiting for it (and without running
+    // static destructors under its still-running threads).
+    spdlog::default_logger()->flush();
+    std::_Exit(code);
+  }
+  milter_thread.join();
+  return code;
+}
+
+int run(Options opt) {
+  opt.config_path = std::filesystem::absolute(opt.config_path).string();
+  auto loaded = policy::load_config(opt.config_path);
+  if (!loaded) {
+    std::fprintf(stderr, "smime-milter: %s\n", loaded.error().message().c_str());
+    return kExitConfig;
+  }
+  const policy::Config& cfg = **loaded;
+  auto sock = policy::parse_socket(opt.socket.empty() ? cfg.daemon.socket.libmilter : opt.socket);
+  if (!sock) {
+    std::fprintf(stderr, "smime-milter: %s\n", sock.error().message().c_str());
+    return kExitConfig;
+  }
+  const bool foreground = opt.foreground || cfg.daemon.foreground;
+  setup_logging(foreground, cfg.daemon.log_level);
+  milter::SnapshotHolder holder;
+  holder.set(milter::make_snapshot(*loaded, opt.overrides));
+  ::umask(static_cast<mode_t>(cfg.daemon.umask));  // the unix socket's mode comes from it
+  const bool local = sock->kind == policy::SocketSpec::Kind::kLocal;
+  auto fail = [](const policy::Error& e) {
+    spdlog::critical("cannot start: {}", e.message());
+    return e.code() == policy::Errc::kConfig ? kExitConfig : kExitSoftware;
+  };
+  if (local) {
+    if (auto st = milter::remove_stale_unix_socket(sock->path); !st) {
+      return fail(st.error());
+    }
+  }
+  milter::GlueOptions go;
+  go.libmilter_socket = sock->libmilter;
+  if (auto st = milter::glue_open(go, [&holder] { return holder.get(); }); !st) {
+    return fail(st.error());
+  }
+  if (!foreground && ::daemon(0, 0) != 0) {
+    spdlog::critical("cannot daemonise: {}", std::strerror(errno));
+    return kExitSoftware;
+  }
+  if (!foreground && !cfg.daemon.pid_file.empty()) {
+    if (auto st = milter::write_pid_file(cfg.daemon.pid_file); !st) {
+      return fail(st.error());
+    }
+  }
+  if (auto st = milter::drop_privileges(cfg.daemon.user, cfg.daemon.group, local ? sock->path : "");
+      !st) {
+    return fail(st.error());
+  }
+  return serve(opt, cfg, holder, *sock);
+}
+
+int check_config(const std::string& path) {
+  auto loaded = policy::load_config(path);
+  if (!loaded) {
+    std::fprintf(stderr, "smime-milter: %s\n", loaded.error().message().c_str());
+    return kExitConfig;
+  }
+  std::cout << policy::describe(**loaded);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"smime-milter: S/MIME signing, encryption and verification for Postfix"};
+  Options opt;
+  app.add_option("-c,--config", opt.config_path, "configuration file")->capture_default_str();
+  app.add_flag("-f,--foreground", opt.foreground, "stay in the foreground, log to stderr");
+  app.add_option("-p,--socket", opt.socket,
+                 "listening socket, libmilter spelling: local:/path or inet:PORT@HOST");
+  auto* cc = app.add_option("--check-config", opt.check_config,
+                            "validate FILE (default: the -c file), print the effective "
+                            "configuration and exit")
+                 ->expected(0, 1);
+  app.add_option("--spool-dir", opt.overrides.spool_dir,
+                 "directory for the 0600 temporary files of large messages (default $TMPDIR or /tmp)");
+  app.add_option("--authserv-id", opt.overrides.authserv_id,
+                 "override milter.authserv_id from the configuration");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    if (cc->count() > 0) {
+      return check_config(opt.check_config.empty() ? opt.config_path : opt.check_config);
+    }
+    return run(std::move(opt));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "smime-milter: internal error: %s\n", e.what());
+    return kExitSoftware;
+  }
+}

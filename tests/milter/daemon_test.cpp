@@ -1,0 +1,134 @@
+// The real smime-milter binary: miltertest scripts (protocol-level cases), SIGHUP
+// reload, --check-config and startup refusals.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/common/test_support.h"
+#include "tests/harness/milter_tools.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kBinary = SMIME_MILTER_BINARY;
+
+std::string config_text(std::string_view authserv_id) {
+  return "[daemon]\nuser = \"root\"\ngroup = \"root\"\nlog_level = \"info\"\n"
+         "[milter]\nauthserv_id = \"" + std::string(authserv_id) + "\"\n"
+         "[limits]\nmax_message_size = 100000\nspool_threshold = 4096\n";
+}
+
+bool wait_for(const std::function<bool()>& cond) {
+  for (int i = 0; i < 200; ++i) {
+    if (cond()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return false;
+}
+
+class Daemon : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testsupport::TempDir();
+    testsupport::write_file(*dir_ / "m.conf", config_text("mx.example.org"), 0644);
+    fs::create_directory(*dir_ / "spool");
+    milter_ = new harness::MilterProcess(
+        kBinary, {"-f", "-c", (*dir_ / "m.conf").string(), "--spool-dir",
+                  (*dir_ / "spool").string()});
+  }
+  static void TearDownTestSuite() {
+    delete milter_;
+    delete dir_;
+  }
+  static harness::MiltertestResult script(const std::string& name, std::string_view id) {
+    const fs::path dir = SMIME_MILTERTEST_DIR;
+    return harness::run_miltertest(
+        testsupport::read_file(dir / name),
+        {{"socket", milter_->libmilter_spec()}, {"authserv_id", std::string(id)},
+         {"script_dir", dir.string()}});
+  }
+  static testsupport::TempDir* dir_;
+  static harness::MilterProcess* milter_;
+};
+testsupport::TempDir* Daemon::dir_ = nullptr;
+harness::MilterProcess* Daemon::milter_ = nullptr;
+
+class Script : public Daemon, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(Script, RunsCleanAgainstTheDaemon) {
+  const auto r = script(GetParam(), "mx.example.org");
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\n--- milter log:\n" << milter_->output();
+  EXPECT_TRUE(fs::is_empty(*dir_ / "spool")) << "spool files left behind";
+}
+
+INSTANTIATE_TEST_SUITE_P(Miltertest, Script,
+                         ::testing::Values("odd_headers.lua", "many_chunks.lua", "abort.lua",
+                                           "several_messages.lua", "forged_ar.lua",
+                                           "oversize.lua"));
+
+TEST_F(Daemon, LogsOneLinePerMessageStartingWithTheQueueId) {
+  ASSERT_EQ(script("forged_ar.lua", "mx.example.org").exit_code, 0);
+  const std::string log = milter_->output();
+  EXPECT_NE(log.find("info FORGE1: verdict=continue from=<mallory@example.net> rcpts=1"),
+            std::string::npos) << log;
+  EXPECT_NE(log.find("info FORGE2: verdict=continue"), std::string::npos) << log;
+}
+
+TEST_F(Daemon, SighupReloadsConfigurationAndKeepsServing) {
+  testsupport::write_file(*dir_ / "m.conf", config_text("reloaded.example.org"), 0644);
+  for (int i = 0; i < 10; ++i) {  // libmilter treats HUP as stop: make sure we get it
+    ASSERT_EQ(::kill(milter_->pid(), SIGHUP), 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(wait_for([] {
+    return milter_->output().find("authserv-id reloaded.example.org") != std::string::npos;
+  })) << milter_->output();
+  const auto r = script("forged_ar.lua", "reloaded.example.org");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto old = script("several_messages.lua", "mx.example.org");
+  EXPECT_NE(old.exit_code, 0) << "the old id is no longer ours after the reload";
+
+  testsupport::write_file(*dir_ / "m.conf", "[milter\nbroken", 0644);
+  ASSERT_EQ(::kill(milter_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(wait_for([] {
+    return milter_->output().find("reload failed, keeping the running configuration") !=
+           std::string::npos;
+  })) << milter_->output();
+  EXPECT_EQ(script("forged_ar.lua", "reloaded.example.org").exit_code, 0);
+  testsupport::write_file(*dir_ / "m.conf", config_text("mx.example.org"), 0644);
+  ASSERT_EQ(::kill(milter_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(wait_for([] {
+    const auto out = milter_->output();
+    return out.rfind("authserv-id mx.example.org") > out.rfind("reload failed");
+  }));
+}
+
+TEST(DaemonStartup, CheckConfigPrintsEffectiveConfigurationOrFails) {
+  testsupport::TempDir dir;
+  testsupport::write_file(dir / "ok.conf", config_text("mx.example.org"), 0644);
+  const auto ok = testsupport::run({kBinary, "--check-config", (dir / "ok.conf").string()});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out;
+  EXPECT_NE(ok.out.find("authserv_id = \"mx.example.org\""), std::string::npos) << ok.out;
+  testsupport::write_file(dir / "bad.conf", "[daemon]\nsocket = \"inet:127.0.0.1:8891\"\n", 0644);
+  const auto bad = testsupport::run({kBinary, "--check-config", (dir / "bad.conf").string()});
+  EXPECT_EQ(bad.exit_code, 78) << bad.out;
+  EXPECT_NE(bad.out.find("inet:8891@127.0.0.1"), std::string::npos) << bad.out;
+}
+
+TEST(DaemonStartup, RefusesToReplaceAFileThatIsNotASocket) {
+  testsupport::TempDir dir;
+  testsupport::write_file(dir / "m.conf", config_text("mx.example.org"), 0644);
+  testsupport::write_file(dir / "m.sock", "precious", 0644);
+  const auto r = testsupport::run(
+      {kBinary, "-f", "-c", (dir / "m.conf").string(), "-p", "local:" + (dir / "m.sock").string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("is not a socket"), std::string::npos) << r.out;
+  EXPECT_EQ(testsupport::read_file(dir / "m.sock"), "precious");
+}
+
+}  // namespace
