@@ -188,3 +188,55 @@ TEST(MimeBuild, Base64LinesAreShortAndCrlf) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string nested_multiparts(int levels) {
+  std::string head = "Content-Type: multipart/mixed; boundary=\"b0\"\n\n";
+  std::string tail;
+  for (int i = 1; i < levels; ++i) {
+    head += "--b" + std::to_string(i - 1) + "\nContent-Type: multipart/mixed; boundary=\"b" + std::to_string(i) +
+            "\"\n\n";
+    tail = "--b" + std::to_string(i - 1) + "--\n" + tail;
+  }
+  return head + "--b" + std::to_string(levels - 1) + "\nContent-Type: text/plain\n\nleaf\n--b" +
+         std::to_string(levels - 1) + "--\n" + tail;
+}
+
+TEST(MimeCanonical, AbsurdNestingIsALimitNotACrash) {
+  for (const int levels : {1500, 5000}) {
+    auto split = smime::split_message(nested_multiparts(levels), {});
+    ASSERT_TRUE(split);
+    auto r = smime::canonical_entity(*split, {});
+    ASSERT_FALSE(r) << levels;
+    EXPECT_EQ(r.error().code(), Errc::kLimitExceeded) << r.error().message();
+  }
+  std::string rfc822;
+  for (int i = 0; i < 3000; ++i) {
+    rfc822 += "Content-Type: message/rfc822\n\nSubject: x\n";
+  }
+  auto split = smime::split_message(rfc822 + "\nend\n", {});
+  ASSERT_TRUE(split);
+  auto r = smime::canonical_entity(*split, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kLimitExceeded) << r.error().message();
+}
+
+TEST(MimeCanonical, OddMimeStillCanonicalises) {
+  const char* const cases[] = {
+      "Content-Type: multipart/mixed\n\nno boundary parameter\n",
+      "Content-Type: multipart/mixed; boundary=\"x\"\n\n",
+      "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n\n!!!not base64!!!\n",
+      "Content-Type: multipart/alternative; boundary=\"e\"\n\n--e\n\n--e\n\n--e--\n",
+      "Content-Type: text/plain\n\n",
+  };
+  for (const char* c : cases) {
+    auto split = smime::split_message(c, {});
+    ASSERT_TRUE(split) << c;
+    auto r = smime::canonical_entity(*split, {});
+    ASSERT_TRUE(r) << c << ": " << r.error().message();
+    EXPECT_TRUE(seven_bit(*r) && crlf_canonical(*r)) << c;
+  }
+}
+
+}  // namespace
