@@ -12,7 +12,8 @@
 #                              unix:/path or inet:127.0.0.1:port); repeat for several
 #   --milter-default-action A  accept|reject|tempfail|quarantine (default tempfail)
 #   --sasl USER:PASS           enable SMTP AUTH (PLAIN, LOGIN) with Cyrus SASL + sasldb;
-#                              repeat for more users. Needs saslpasswd2 (sasl2-bin).
+#                              repeat for more users. The milter sees {auth_authen} =
+#                              USER when USER is user@domain, else USER@mx.<name>.test.
 #   --sink-opt OPT             extra smtp-sink option (repeatable), e.g. --sink-opt=-r --sink-opt=RCPT
 #   -o NAME=VALUE              extra main.cf setting (repeatable, applied last)
 #
@@ -184,7 +185,13 @@ EOF
   for cred in "${SASL_USERS[@]}"; do
     user=${cred%%:*}
     pass=${cred#*:}
-    add_sasl_user "$dir/etc/sasl/sasldb2" "mx.$name.test" "$user" "$pass"
+    if [[ $user == *@* ]]; then
+      # Cyrus splits a login user@domain into user and realm: {auth_authen} is then
+      # exactly the login, as with mail addresses used as logins.
+      add_sasl_user "$dir/etc/sasl/sasldb2" "${user##*@}" "${user%@*}" "$pass"
+    else
+      add_sasl_user "$dir/etc/sasl/sasldb2" "mx.$name.test" "$user" "$pass"
+    fi
   done
   chown root:postfix "$dir/etc/sasl/sasldb2"
   chmod 0640 "$dir/etc/sasl/sasldb2"

@@ -83,21 +83,32 @@ TEST(Miltertest, SeesTheRejectReply) {
 
 TEST(PostfixWithMilter, NullMilterHeaderArrivesWithQueueIdAndLogin) {
   const NullMilter nm;
-  const PostfixInstance pf({.milters = {nm.postfix_spec()}, .sasl_users = {{"alice", "pw-alice"}}});
+  const PostfixInstance pf({.milters = {nm.postfix_spec()},
+                            .sasl_users = {{"alice@example.org", "pw-alice"}, {"bob", "pw-bob"}}});
   const auto r = pf.submit({.from = "alice@example.org",
                             .to = {"bob@example.net"},
                             .data = "Subject: milter\n\nSelamat pagi\n",
-                            .auth_user = "alice",
+                            .auth_user = "alice@example.org",
                             .auth_pass = "pw-alice"});
   ASSERT_TRUE(r.accepted()) << r.end.code << " " << r.end.text << r.error << pf.log();
   const auto got = pf.wait_for_messages(1);
   ASSERT_EQ(got.size(), 1U) << pf.log();
   const std::string h = got[0].header("X-Null-Milter");
-  // Postfix passes {auth_authen} as the SASL login qualified with its realm.
-  EXPECT_EQ(h, "queue-id=" + r.queue_id() + "; auth=alice@mx." + pf.syslog_name() +
-                   ".test; rcpts=1; body-bytes=14")
-      << h;
+  EXPECT_EQ(h, "queue-id=" + r.queue_id() + "; auth=alice@example.org; rcpts=1; body-bytes=14");
   EXPECT_EQ(got[0].body(), "Selamat pagi\n");
+
+  // A login without a domain reaches the milter qualified with the instance's realm.
+  pf.clear_captured();
+  const auto r2 = pf.submit({.from = "bob@example.net",
+                             .to = {"carol@example.com"},
+                             .data = "\nx\n",
+                             .auth_user = "bob",
+                             .auth_pass = "pw-bob"});
+  ASSERT_TRUE(r2.accepted()) << r2.auth.text << r2.end.text;
+  const auto got2 = pf.wait_for_messages(1);
+  ASSERT_EQ(got2.size(), 1U);
+  EXPECT_EQ(got2[0].header("X-Null-Milter"),
+            "queue-id=" + r2.queue_id() + "; auth=bob@mx." + pf.syslog_name() + ".test; rcpts=1; body-bytes=3");
 }
 
 TEST(PostfixWithMilter, UnauthenticatedMailCarriesNoLogin) {
