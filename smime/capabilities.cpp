@@ -1,11 +1,11 @@
 #include "smime/capabilities.h"
 
+#include <array>
+#include <memory>
+
 #include <openssl/objects.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
-
-#include <array>
-#include <memory>
 
 #include "smime/ossl.h"
 
@@ -17,7 +17,9 @@ using policy::Errc;
 using policy::unexpected;
 
 struct AlgorStackFree {
-  void operator()(STACK_OF(X509_ALGOR) * s) const noexcept { sk_X509_ALGOR_pop_free(s, X509_ALGOR_free); }
+  void operator()(STACK_OF(X509_ALGOR) * s) const noexcept {
+    sk_X509_ALGOR_pop_free(s, X509_ALGOR_free);
+  }
 };
 using AlgorStack = std::unique_ptr<STACK_OF(X509_ALGOR), AlgorStackFree>;
 using Name = ossl::Ptr<X509_NAME, X509_NAME_free>;
@@ -34,8 +36,7 @@ std::string attribute_bytes(const CMS_SignerInfo& si, int nid) {
   }
   X509_ATTRIBUTE* attr = ::CMS_signed_get_attr(&si, idx);  // borrowed
   ASN1_TYPE* value = attr != nullptr ? ::X509_ATTRIBUTE_get0_type(attr, 0) : nullptr;
-  if (value == nullptr ||
-      (value->type != V_ASN1_SEQUENCE && value->type != V_ASN1_OTHER) ||
+  if (value == nullptr || (value->type != V_ASN1_SEQUENCE && value->type != V_ASN1_OTHER) ||
       value->value.asn1_string == nullptr) {
     return {};
   }
@@ -76,14 +77,29 @@ policy::Result<Capabilities> parse_capabilities_der(std::string_view der) {
       caps.oids.emplace_back(buf.data());
     }
     switch (::OBJ_obj2nid(obj)) {
-      case NID_aes_256_gcm: caps.aes256_gcm = true; break;
-      case NID_aes_128_gcm: caps.aes128_gcm = true; break;
-      case NID_aes_256_cbc: caps.aes256_cbc = true; break;
-      case NID_aes_192_cbc: caps.aes192_cbc = true; break;
-      case NID_aes_128_cbc: caps.aes128_cbc = true; break;
-      case NID_des_ede3_cbc: caps.des3_cbc = true; break;
-      case NID_rsaesOaep: caps.rsa_oaep = true; break;
-      default: break;
+      case NID_aes_256_gcm:
+        caps.aes256_gcm = true;
+        break;
+      case NID_aes_128_gcm:
+        caps.aes128_gcm = true;
+        break;
+      case NID_aes_256_cbc:
+        caps.aes256_cbc = true;
+        break;
+      case NID_aes_192_cbc:
+        caps.aes192_cbc = true;
+        break;
+      case NID_aes_128_cbc:
+        caps.aes128_cbc = true;
+        break;
+      case NID_des_ede3_cbc:
+        caps.des3_cbc = true;
+        break;
+      case NID_rsaesOaep:
+        caps.rsa_oaep = true;
+        break;
+      default:
+        break;
     }
   }
   return caps;
@@ -182,9 +198,9 @@ KeyPreference parse_encryption_key_preference(const CMS_SignerInfo& si) {
   ::BN_bn2bin(bn.get(), reinterpret_cast<unsigned char*>(bytes.data()));
   KeyPreference pref;
   pref.issuer_der = std::string(reinterpret_cast<const char*>(start), used);
-  pref.serial_hex = bytes.empty() ? std::string("00")
-                                  : ossl::hex(reinterpret_cast<const unsigned char*>(bytes.data()),
-                                              bytes.size());
+  pref.serial_hex =
+      bytes.empty() ? std::string("00")
+                    : ossl::hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
   return pref;
 }
 

@@ -24,8 +24,8 @@ struct Capabilities {
   bool aes192_cbc = false;
   bool aes128_cbc = false;
   bool des3_cbc = false;
-  bool rsa_oaep = false;            // id-RSAES-OAEP key transport
-  std::vector<std::string> oids;    // every capability in the sender's order (dotted OIDs)
+  bool rsa_oaep = false;          // id-RSAES-OAEP key transport
+  std::vector<std::string> oids;  // every capability in the sender's order (dotted OIDs)
 };
 
 // What the signer of `si` announced (present == false when the attribute is absent or

@@ -1,10 +1,10 @@
 #include "smime/encrypt.h"
 
-#include <openssl/err.h>
-#include <openssl/rsa.h>
-
 #include <algorithm>
 #include <ctime>
+
+#include <openssl/err.h>
+#include <openssl/rsa.h>
 
 #include "smime/detect.h"
 #include "smime/mime.h"
@@ -19,15 +19,21 @@ using policy::unexpected;
 
 const EVP_CIPHER* evp_cipher(Cipher c) {
   switch (c) {
-    case Cipher::kAes128Cbc: return ::EVP_aes_128_cbc();
-    case Cipher::kAes256Gcm: return ::EVP_aes_256_gcm();
-    case Cipher::kAes128Gcm: return ::EVP_aes_128_gcm();
-    case Cipher::kAes256Cbc: break;
+    case Cipher::kAes128Cbc:
+      return ::EVP_aes_128_cbc();
+    case Cipher::kAes256Gcm:
+      return ::EVP_aes_256_gcm();
+    case Cipher::kAes128Gcm:
+      return ::EVP_aes_128_gcm();
+    case Cipher::kAes256Cbc:
+      break;
   }
   return ::EVP_aes_256_cbc();
 }
 
-bool is_gcm(Cipher c) { return c == Cipher::kAes256Gcm || c == Cipher::kAes128Gcm; }
+bool is_gcm(Cipher c) {
+  return c == Cipher::kAes256Gcm || c == Cipher::kAes128Gcm;
+}
 
 policy::Status check_recipient(const X509* cert, const EncryptOptions& options) {
   if (cert == nullptr) {
@@ -43,12 +49,14 @@ policy::Status check_recipient(const X509* cert, const EncryptOptions& options) 
                       "EC recipient " + info.subject + " needs ECDH, which these options refuse");
   }
   if (!fit_for_encryption(info)) {
-    return unexpected(Errc::kInvalidArgument,
-                      "certificate " + info.subject + " is not fit for e-mail encryption (keyUsage/EKU)");
+    return unexpected(
+        Errc::kInvalidArgument,
+        "certificate " + info.subject + " is not fit for e-mail encryption (keyUsage/EKU)");
   }
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   if (info.not_after < now || info.not_before > now) {
-    return unexpected(Errc::kExpired, "recipient certificate " + info.subject + " is outside its validity");
+    return unexpected(Errc::kExpired,
+                      "recipient certificate " + info.subject + " is outside its validity");
   }
   return {};
 }
@@ -71,9 +79,11 @@ policy::Status add_recipient(CMS_ContentInfo& cms, X509& cert, const EncryptOpti
   return {};
 }
 
-policy::Result<std::string> cms_encrypt(std::string_view content, const std::vector<ossl::Cert>& recipients,
+policy::Result<std::string> cms_encrypt(std::string_view content,
+                                        const std::vector<ossl::Cert>& recipients,
                                         const EncryptOptions& options) {
-  ossl::Cms cms(::CMS_encrypt(nullptr, nullptr, evp_cipher(options.cipher), CMS_PARTIAL | CMS_BINARY));
+  ossl::Cms cms(
+      ::CMS_encrypt(nullptr, nullptr, evp_cipher(options.cipher), CMS_PARTIAL | CMS_BINARY));
   if (!cms) {
     return unexpected(is_gcm(options.cipher) ? Errc::kUnsupportedAlgorithm : Errc::kCrypto,
                       ossl::error_text("cannot create the encrypted envelope"));
@@ -98,10 +108,14 @@ policy::Result<std::string> cms_encrypt(std::string_view content, const std::vec
 
 std::string_view cipher_name(Cipher cipher) {
   switch (cipher) {
-    case Cipher::kAes128Cbc: return "aes-128-cbc";
-    case Cipher::kAes256Gcm: return "aes-256-gcm";
-    case Cipher::kAes128Gcm: return "aes-128-gcm";
-    case Cipher::kAes256Cbc: break;
+    case Cipher::kAes128Cbc:
+      return "aes-128-cbc";
+    case Cipher::kAes256Gcm:
+      return "aes-256-gcm";
+    case Cipher::kAes128Gcm:
+      return "aes-128-gcm";
+    case Cipher::kAes256Cbc:
+      break;
   }
   return "aes-256-cbc";
 }
@@ -118,9 +132,8 @@ Cipher choose_cipher(const std::vector<Capabilities>& peers, bool allow_gcm) {
   if (allow_gcm && all(&Capabilities::aes128_gcm)) {
     return Cipher::kAes128Gcm;
   }
-  const bool any_unknown = std::any_of(peers.begin(), peers.end(), [](const Capabilities& c) {
-    return !c.present;
-  });
+  const bool any_unknown =
+      std::any_of(peers.begin(), peers.end(), [](const Capabilities& c) { return !c.present; });
   if (!any_unknown && !all(&Capabilities::aes256_cbc) && all(&Capabilities::aes128_cbc)) {
     return Cipher::kAes128Cbc;
   }

@@ -1,13 +1,13 @@
 #include "smime/mime.h"
 
-#include <gmime/gmime.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <cctype>
 #include <memory>
 #include <mutex>
+
+#include <gmime/gmime.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "smime/gobj.h"
 #include "smime/ossl.h"
@@ -28,8 +28,7 @@ struct FormatOptionsFree {
 using FormatOptions = std::unique_ptr<GMimeFormatOptions, FormatOptionsFree>;
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
@@ -83,7 +82,8 @@ std::size_t count_ci(std::string_view hay, std::string_view needle) {
 }
 
 bool has_8bit(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0x80U) != 0; });
+  return std::any_of(s.begin(), s.end(),
+                     [](char c) { return (static_cast<unsigned char>(c) & 0x80U) != 0; });
 }
 
 // True when LF-form content cannot travel as 7bit unchanged: 8-bit octets, NUL, a CR,
@@ -135,8 +135,8 @@ policy::Status set_quoted_printable(GMimePart* part, const std::string& raw) {
     }
   }
   GPtr<GMimeStream> armoured(::g_mime_stream_mem_new_with_buffer(text.data(), text.size()));
-  GPtr<GMimeDataWrapper> wrapper(
-      ::g_mime_data_wrapper_new_with_stream(armoured.get(), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE));
+  GPtr<GMimeDataWrapper> wrapper(::g_mime_data_wrapper_new_with_stream(
+      armoured.get(), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE));
   ::g_mime_part_set_content(part, wrapper.get());
   ::g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
   return {};
@@ -176,8 +176,8 @@ struct Walk {
 
 policy::Status canonicalise(GMimeObject* object, std::size_t depth, Walk& walk) {
   if (depth > walk.limits.max_mime_depth) {
-    return unexpected(Errc::kLimitExceeded, "MIME nesting deeper than " +
-                                                std::to_string(walk.limits.max_mime_depth));
+    return unexpected(Errc::kLimitExceeded,
+                      "MIME nesting deeper than " + std::to_string(walk.limits.max_mime_depth));
   }
   if (++walk.parts > walk.limits.max_mime_parts) {
     return unexpected(Errc::kLimitExceeded,
@@ -324,19 +324,21 @@ std::string header_value(std::string_view headers, std::string_view name) {
 
 TopLevel top_level_kind(const SplitMessage& message) {
   const std::string type = lower(header_value(message.content_headers, "Content-Type"));
-  const std::string disposition = lower(header_value(message.content_headers, "Content-Disposition"));
+  const std::string disposition =
+      lower(header_value(message.content_headers, "Content-Disposition"));
   if (type.starts_with("multipart/signed")) {
     return TopLevel::kSigned;
   }
-  const bool pkcs7 = type.starts_with("application/pkcs7-mime") ||
-                     type.starts_with("application/x-pkcs7-mime");
+  const bool pkcs7 =
+      type.starts_with("application/pkcs7-mime") || type.starts_with("application/x-pkcs7-mime");
   const bool named_p7m = type.starts_with("application/octet-stream") &&
                          (type.find("smime.p7m") != std::string::npos ||
                           disposition.find("smime.p7m") != std::string::npos);
   if (!pkcs7 && !named_p7m) {
     return TopLevel::kPlain;
   }
-  if (type.find("signed-data") != std::string::npos || type.find("certs-only") != std::string::npos) {
+  if (type.find("signed-data") != std::string::npos ||
+      type.find("certs-only") != std::string::npos) {
     return TopLevel::kSigned;
   }
   return TopLevel::kEncrypted;  // enveloped, authEnveloped, or unlabelled p7m
@@ -396,8 +398,8 @@ std::string base64_lines(std::string_view data) {
   unsigned char buf[80];
   for (std::size_t pos = 0; pos < data.size(); pos += kChunk) {
     const std::size_t n = std::min(kChunk, data.size() - pos);
-    const int len = ::EVP_EncodeBlock(buf, reinterpret_cast<const unsigned char*>(data.data() + pos),
-                                      static_cast<int>(n));
+    const int len = ::EVP_EncodeBlock(
+        buf, reinterpret_cast<const unsigned char*>(data.data() + pos), static_cast<int>(n));
     out.append(reinterpret_cast<const char*>(buf), static_cast<std::size_t>(len));
     out.append("\r\n");
   }

@@ -1,9 +1,9 @@
 #include "smime/sign.h"
 
+#include <ctime>
+
 #include <openssl/err.h>
 #include <openssl/rsa.h>
-
-#include <ctime>
 
 #include "smime/capabilities.h"
 #include "smime/detect.h"
@@ -19,14 +19,19 @@ using policy::unexpected;
 
 const EVP_MD* digest_md(Digest d) {
   switch (d) {
-    case Digest::kSha384: return ::EVP_sha384();
-    case Digest::kSha512: return ::EVP_sha512();
-    case Digest::kSha256: break;
+    case Digest::kSha384:
+      return ::EVP_sha384();
+    case Digest::kSha512:
+      return ::EVP_sha512();
+    case Digest::kSha256:
+      break;
   }
   return ::EVP_sha256();
 }
 
-bool is_rsa(const EVP_PKEY& key) { return ::EVP_PKEY_get_id(&key) == EVP_PKEY_RSA; }
+bool is_rsa(const EVP_PKEY& key) {
+  return ::EVP_PKEY_get_id(&key) == EVP_PKEY_RSA;
+}
 bool is_classic(const EVP_PKEY& key) {
   return is_rsa(key) || ::EVP_PKEY_get_id(&key) == EVP_PKEY_EC;
 }
@@ -41,9 +46,9 @@ std::string key_name(const EVP_PKEY& key) {
 policy::Error sign_error(const EVP_PKEY& key, std::string_view what) {
   if (!is_classic(key)) {
     ossl::drain_errors();
-    return unexpected(Errc::kUnsupportedAlgorithm,
-                      "OpenSSL " + std::string(OPENSSL_VERSION_TEXT) + " cannot sign CMS with a " +
-                          key_name(key) + " key");
+    return unexpected(Errc::kUnsupportedAlgorithm, "OpenSSL " + std::string(OPENSSL_VERSION_TEXT) +
+                                                       " cannot sign CMS with a " + key_name(key) +
+                                                       " key");
   }
   return unexpected(Errc::kCrypto, ossl::error_text(what));
 }
@@ -57,12 +62,13 @@ policy::Status check_signer(const Credential& signer) {
   }
   const CertInfo info = inspect(*signer.cert);
   if (!fit_for_signing(info)) {
-    return unexpected(Errc::kInvalidArgument,
-                      "certificate " + info.subject + " is not fit for e-mail signing (keyUsage/EKU)");
+    return unexpected(Errc::kInvalidArgument, "certificate " + info.subject +
+                                                  " is not fit for e-mail signing (keyUsage/EKU)");
   }
   const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
   if (info.not_after < now || info.not_before > now) {
-    return unexpected(Errc::kExpired, "signer certificate " + info.subject + " is outside its validity");
+    return unexpected(Errc::kExpired,
+                      "signer certificate " + info.subject + " is outside its validity");
   }
   return {};
 }
@@ -103,7 +109,8 @@ policy::Status add_chain(CMS_ContentInfo& cms, const Credential& signer) {
 policy::Result<std::string> cms_sign(std::string_view content, const Credential& signer,
                                      const SignOptions& options) {
   const unsigned detached = options.opaque ? 0U : CMS_DETACHED;
-  ossl::Cms cms(::CMS_sign(nullptr, nullptr, nullptr, nullptr, CMS_PARTIAL | CMS_BINARY | detached));
+  ossl::Cms cms(
+      ::CMS_sign(nullptr, nullptr, nullptr, nullptr, CMS_PARTIAL | CMS_BINARY | detached));
   if (!cms) {
     return unexpected(Errc::kCrypto, ossl::error_text("CMS_sign"));
   }
@@ -140,9 +147,12 @@ policy::Result<std::string> cms_sign(std::string_view content, const Credential&
 
 std::string_view micalg_name(Digest digest) {
   switch (digest) {
-    case Digest::kSha384: return "sha-384";
-    case Digest::kSha512: return "sha-512";
-    case Digest::kSha256: break;
+    case Digest::kSha384:
+      return "sha-384";
+    case Digest::kSha512:
+      return "sha-512";
+    case Digest::kSha256:
+      break;
   }
   return "sha-256";
 }

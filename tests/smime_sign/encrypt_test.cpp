@@ -2,9 +2,9 @@
 // openssl CLI; labels, multi-recipient, sign-then-encrypt, cipher choice and errors.
 #include "smime/encrypt.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "peers.h"
 #include "samples.h"
@@ -17,9 +17,12 @@ using policy::Errc;
 using smime::Cipher;
 using smime::KeyTransport;
 
-const Cipher kCiphers[] = {Cipher::kAes256Cbc, Cipher::kAes128Cbc, Cipher::kAes256Gcm, Cipher::kAes128Gcm};
+const Cipher kCiphers[] = {Cipher::kAes256Cbc, Cipher::kAes128Cbc, Cipher::kAes256Gcm,
+                           Cipher::kAes128Gcm};
 
-bool is_gcm(Cipher c) { return c == Cipher::kAes256Gcm || c == Cipher::kAes128Gcm; }
+bool is_gcm(Cipher c) {
+  return c == Cipher::kAes256Gcm || c == Cipher::kAes128Gcm;
+}
 
 std::vector<smime::ossl::Cert> certs(std::initializer_list<const char*> names) {
   std::vector<smime::ossl::Cert> out;
@@ -49,7 +52,8 @@ TEST(Encrypt, EveryCipherTransportAndRecipientDecryptsWithOpenssl) {
         auto enc = smime::encrypt_message(msg, certs({who}), opt);
         ASSERT_TRUE(enc) << enc.error().message();
         const std::string headers = signtest::headers_of(*enc);
-        EXPECT_NE(headers.find(is_gcm(cipher) ? "smime-type=authEnveloped-data" : "smime-type=enveloped-data"),
+        EXPECT_NE(headers.find(is_gcm(cipher) ? "smime-type=authEnveloped-data"
+                                              : "smime-type=enveloped-data"),
                   std::string::npos)
             << headers;
         EXPECT_NE(headers.find("filename=\"smime.p7m\""), std::string::npos);
@@ -92,7 +96,8 @@ TEST(Encrypt, SignThenEncrypt) {
     ASSERT_TRUE(signed_msg) << signed_msg.error().message();
     auto enc = smime::encrypt_message(*signed_msg, certs({"alice", "dave"}));
     ASSERT_TRUE(enc) << enc.error().message();
-    EXPECT_TRUE(enc->starts_with(sample.message.substr(0, 20)) || sample.name == "folded_rfc2047_headers");
+    EXPECT_TRUE(enc->starts_with(sample.message.substr(0, 20)) ||
+                sample.name == "folded_rfc2047_headers");
     for (const char* who : {"alice", "dave"}) {
       const auto d = signtest::openssl_decrypt(*enc, who);
       ASSERT_TRUE(d.ok) << d.log;
@@ -112,7 +117,8 @@ TEST(Encrypt, EcRecipientsCanBeRefused) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Errc::kUnsupportedAlgorithm);
   EXPECT_NE(r.error().detail().find("Carol"), std::string::npos) << r.error().detail();
-  EXPECT_TRUE(smime::encrypt_message(signtest::simple_message(), certs({"alice", "erin"}), no_kari));
+  EXPECT_TRUE(
+      smime::encrypt_message(signtest::simple_message(), certs({"alice", "erin"}), no_kari));
 }
 
 TEST(Encrypt, Errors) {

@@ -1,9 +1,9 @@
 // Our output through the engine's own reading half (smime/verify.h, smime/decrypt.h,
 // written by another engineer): what we sign verifies as pass with the facts we put in,
 // and what we encrypt decrypts with the key the KeyProvider holds.
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "peers.h"
 #include "samples.h"
@@ -107,9 +107,10 @@ TEST(EngineRoundTrip, WhatWeEncryptDecrypts) {
   const std::string msg = signtest::simple_message();
   auto split = smime::split_message(msg, {});
   const std::string entity = smime::plain_entity(*split);
-  for (const smime::Cipher c : {smime::Cipher::kAes256Cbc, smime::Cipher::kAes128Cbc, smime::Cipher::kAes256Gcm,
-                                smime::Cipher::kAes128Gcm}) {
-    for (const smime::KeyTransport kt : {smime::KeyTransport::kRsaPkcs1v15, smime::KeyTransport::kRsaOaep}) {
+  for (const smime::Cipher c : {smime::Cipher::kAes256Cbc, smime::Cipher::kAes128Cbc,
+                                smime::Cipher::kAes256Gcm, smime::Cipher::kAes128Gcm}) {
+    for (const smime::KeyTransport kt :
+         {smime::KeyTransport::kRsaPkcs1v15, smime::KeyTransport::kRsaOaep}) {
       for (const char* who : {"alice", "carol", "dave"}) {
         SCOPED_TRACE(std::string(smime::cipher_name(c)) + " " + who);
         smime::EncryptOptions opt;
@@ -124,7 +125,8 @@ TEST(EngineRoundTrip, WhatWeEncryptDecrypts) {
         auto d = smime::decrypt_message(*e, keys);
         ASSERT_TRUE(d) << d.error().message();
         EXPECT_EQ(d->message, split->outer_headers + entity);
-        EXPECT_EQ(d->authenticated, c == smime::Cipher::kAes256Gcm || c == smime::Cipher::kAes128Gcm);
+        EXPECT_EQ(d->authenticated,
+                  c == smime::Cipher::kAes256Gcm || c == smime::Cipher::kAes128Gcm);
       }
     }
   }

@@ -2,12 +2,12 @@
 // Debian 12), next to the openssl CLI. Each algorithm combination has an expected
 // outcome per peer (the interoperability matrix in smime/README.sign.md); a change in
 // either direction fails, so the README cannot drift from what the tools really do.
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <iostream>
 #include <map>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "peers.h"
 #include "samples.h"
@@ -30,7 +30,9 @@ std::vector<smime::ossl::Cert> certs(std::initializer_list<const char*> names) {
   return out;
 }
 
-bool is_ec(const std::string& who) { return who == "carol" || who == "dave"; }
+bool is_ec(const std::string& who) {
+  return who == "carol" || who == "dave";
+}
 
 std::string entity_of(const std::string& message) {
   auto split = smime::split_message(message, {});
@@ -54,8 +56,12 @@ void print_row(const std::string& cell, const std::map<std::string, bool>& got) 
 
 // What each peer accepts (measured on Debian 12: gpgsm 2.2.40, NSS 3.87): every
 // combination, RSASSA-PSS included.
-bool gpgsm_verifies(const std::string& /*who*/, Digest /*d*/, RsaPadding /*pad*/) { return true; }
-bool nss_verifies(const std::string& /*who*/, Digest /*d*/, RsaPadding /*pad*/) { return true; }
+bool gpgsm_verifies(const std::string& /*who*/, Digest /*d*/, RsaPadding /*pad*/) {
+  return true;
+}
+bool nss_verifies(const std::string& /*who*/, Digest /*d*/, RsaPadding /*pad*/) {
+  return true;
+}
 
 TEST(Interop, SignatureMatrix) {
   const std::string msg = signtest::simple_message();
@@ -69,7 +75,8 @@ TEST(Interop, SignatureMatrix) {
         }
         for (const bool opaque : {false, true}) {
           const std::string cell = std::string(who) + " " + std::string(smime::micalg_name(d)) +
-                                   (pad == RsaPadding::kPss ? " pss" : "") + (opaque ? " opaque" : " detached");
+                                   (pad == RsaPadding::kPss ? " pss" : "") +
+                                   (opaque ? " opaque" : " detached");
           SCOPED_TRACE(cell);
           smime::SignOptions opt;
           opt.digest = d;
@@ -130,13 +137,17 @@ bool nss_decrypts(Cipher c, const Recipient& r) {
 TEST(Interop, EncryptionMatrix) {
   const std::string msg = signtest::simple_message();
   const std::string want = plain_of(msg);
-  const Recipient recipients[] = {{"alice", KeyTransport::kRsaPkcs1v15}, {"alice", KeyTransport::kRsaOaep},
-                                  {"erin", KeyTransport::kRsaPkcs1v15},  {"erin", KeyTransport::kRsaOaep},
-                                  {"carol", KeyTransport::kRsaPkcs1v15}, {"dave", KeyTransport::kRsaPkcs1v15}};
-  for (const Cipher c : {Cipher::kAes256Cbc, Cipher::kAes128Cbc, Cipher::kAes256Gcm, Cipher::kAes128Gcm}) {
+  const Recipient recipients[] = {
+      {"alice", KeyTransport::kRsaPkcs1v15}, {"alice", KeyTransport::kRsaOaep},
+      {"erin", KeyTransport::kRsaPkcs1v15},  {"erin", KeyTransport::kRsaOaep},
+      {"carol", KeyTransport::kRsaPkcs1v15}, {"dave", KeyTransport::kRsaPkcs1v15}};
+  for (const Cipher c :
+       {Cipher::kAes256Cbc, Cipher::kAes128Cbc, Cipher::kAes256Gcm, Cipher::kAes128Gcm}) {
     for (const auto& r : recipients) {
       const std::string cell = std::string(smime::cipher_name(c)) + " " + r.who +
-                               (is_ec(r.who) ? " ecdh" : r.kt == KeyTransport::kRsaOaep ? " oaep" : " pkcs1");
+                               (is_ec(r.who)                     ? " ecdh"
+                                : r.kt == KeyTransport::kRsaOaep ? " oaep"
+                                                                 : " pkcs1");
       SCOPED_TRACE(cell);
       smime::EncryptOptions opt;
       opt.cipher = c;
@@ -217,16 +228,17 @@ TEST(Interop, TrickyMimeSurvivesEncryptionForEveryPeer) {
 }
 
 TEST(Interop, SignThenEncryptForEveryPeer) {
-  auto s = smime::sign_message(signtest::tricky_samples()[0].message, signtest::credential("alice"));
+  auto s =
+      smime::sign_message(signtest::tricky_samples()[0].message, signtest::credential("alice"));
   ASSERT_TRUE(s);
   auto e = smime::encrypt_message(*s, certs({"alice"}));
   ASSERT_TRUE(e);
-  for (const auto& [peer, inner] :
-       std::map<std::string, signtest::PeerResult>{{"gpgsm", signtest::gpgsm_decrypt(*e)},
-                                                   {"nss", signtest::nss_decrypt(*e)}}) {
+  for (const auto& [peer, inner] : std::map<std::string, signtest::PeerResult>{
+           {"gpgsm", signtest::gpgsm_decrypt(*e)}, {"nss", signtest::nss_decrypt(*e)}}) {
     ASSERT_TRUE(inner.ok) << peer << ": " << inner.log;
     // The decrypted entity is a complete multipart/signed that the same peer verifies.
-    const auto v = peer == "gpgsm" ? signtest::gpgsm_verify(inner.content) : signtest::nss_verify(inner.content);
+    const auto v = peer == "gpgsm" ? signtest::gpgsm_verify(inner.content)
+                                   : signtest::nss_verify(inner.content);
     EXPECT_TRUE(v.ok) << peer << ": " << v.log;
   }
 }

@@ -1,9 +1,9 @@
 // Unit tests of smime/mime.h: header split, canonical 7-bit entity, limits.
 #include "smime/mime.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "samples.h"
 
@@ -42,10 +42,12 @@ TEST(MimeSplit, MovesContentHeadersAndKeepsTheRestVerbatim) {
       "Content-Type: text/plain;\n charset=utf-8\nX-Other: y\n\nbody\nline2\n";
   auto split = smime::split_message(msg, {});
   ASSERT_TRUE(split) << split.error().message();
-  EXPECT_EQ(split->outer_headers, "From: a@example.gov\r\nSubject: =?UTF-8?Q?x?=\r\n  folded\r\nX-Other: y\r\n");
+  EXPECT_EQ(split->outer_headers,
+            "From: a@example.gov\r\nSubject: =?UTF-8?Q?x?=\r\n  folded\r\nX-Other: y\r\n");
   EXPECT_EQ(split->content_headers, "Content-Type: text/plain;\r\n charset=utf-8\r\n");
   EXPECT_EQ(split->body, "body\r\nline2\r\n");
-  EXPECT_EQ(smime::header_value(split->content_headers, "content-type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(smime::header_value(split->content_headers, "content-type"),
+            "text/plain; charset=utf-8");
 }
 
 TEST(MimeSplit, RejectsBadInput) {
@@ -81,14 +83,16 @@ TEST(MimeSplit, TopLevelKind) {
   const Case cases[] = {
       {"text/plain", smime::TopLevel::kPlain},
       {"multipart/mixed; boundary=x", smime::TopLevel::kPlain},
-      {"multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=x", smime::TopLevel::kSigned},
+      {"multipart/signed; protocol=\"application/pkcs7-signature\"; boundary=x",
+       smime::TopLevel::kSigned},
       {"application/pkcs7-mime; smime-type=signed-data", smime::TopLevel::kSigned},
       {"application/x-pkcs7-mime; smime-type=enveloped-data", smime::TopLevel::kEncrypted},
       {"application/pkcs7-mime; smime-type=authEnveloped-data", smime::TopLevel::kEncrypted},
       {"application/octet-stream; name=smime.p7m", smime::TopLevel::kEncrypted},
   };
   for (const auto& c : cases) {
-    auto split = smime::split_message(std::string("Content-Type: ") + c.content_type + "\n\nx\n", {});
+    auto split =
+        smime::split_message(std::string("Content-Type: ") + c.content_type + "\n\nx\n", {});
     ASSERT_TRUE(split);
     EXPECT_EQ(smime::top_level_kind(*split), c.want) << c.content_type;
   }
@@ -104,7 +108,8 @@ TEST(MimeCanonical, EveryTrickySampleBecomesSevenBitCrlf) {
     EXPECT_TRUE(crlf_canonical(*entity)) << sample.name;
     EXPECT_NE(entity->find(sample.marker), std::string::npos) << sample.name;
     EXPECT_TRUE(entity->starts_with("Content-")) << sample.name;
-    EXPECT_EQ(entity->find("\r\nFrom: Alice"), std::string::npos) << sample.name << ": outer header leaked";
+    EXPECT_EQ(entity->find("\r\nFrom: Alice"), std::string::npos)
+        << sample.name << ": outer header leaked";
   }
 }
 
@@ -113,7 +118,8 @@ TEST(MimeCanonical, EncodesWhatRelaysWouldBreak) {
   ASSERT_TRUE(split);
   auto entity = smime::canonical_entity(*split, {});
   ASSERT_TRUE(entity);
-  EXPECT_NE(entity->find("Content-Transfer-Encoding: quoted-printable"), std::string::npos) << *entity;
+  EXPECT_NE(entity->find("Content-Transfer-Encoding: quoted-printable"), std::string::npos)
+      << *entity;
   EXPECT_NE(entity->find("Caf=C3=A9"), std::string::npos) << *entity;
   EXPECT_EQ(entity->find("\r\nFrom the desk"), std::string::npos) << "a From_ line stayed bare";
 }
@@ -143,7 +149,8 @@ TEST(MimeCanonical, BinaryAttachmentBecomesBase64OfTheSameBytes) {
     auto entity = smime::canonical_entity(*split, {});
     ASSERT_TRUE(entity);
     EXPECT_NE(entity->find("Content-Transfer-Encoding: base64"), std::string::npos);
-    EXPECT_NE(entity->find(smime::base64_lines(signtest::binary_bytes())), std::string::npos) << *entity;
+    EXPECT_NE(entity->find(smime::base64_lines(signtest::binary_bytes())), std::string::npos)
+        << *entity;
   }
 }
 
@@ -160,7 +167,8 @@ TEST(MimeCanonical, LimitsOnDepthAndParts) {
   std::string deep = "Content-Type: multipart/mixed; boundary=\"b0\"\n\n";
   std::string tail;
   for (int i = 1; i < 12; ++i) {
-    deep += "--b" + std::to_string(i - 1) + "\nContent-Type: multipart/mixed; boundary=\"b" + std::to_string(i) + "\"\n\n";
+    deep += "--b" + std::to_string(i - 1) + "\nContent-Type: multipart/mixed; boundary=\"b" +
+            std::to_string(i) + "\"\n\n";
     tail = "--b" + std::to_string(i - 1) + "--\n" + tail;
   }
   deep += "--b11\nContent-Type: text/plain\n\nleaf\n--b11--\n" + tail;
@@ -195,8 +203,8 @@ std::string nested_multiparts(int levels) {
   std::string head = "Content-Type: multipart/mixed; boundary=\"b0\"\n\n";
   std::string tail;
   for (int i = 1; i < levels; ++i) {
-    head += "--b" + std::to_string(i - 1) + "\nContent-Type: multipart/mixed; boundary=\"b" + std::to_string(i) +
-            "\"\n\n";
+    head += "--b" + std::to_string(i - 1) + "\nContent-Type: multipart/mixed; boundary=\"b" +
+            std::to_string(i) + "\"\n\n";
     tail = "--b" + std::to_string(i - 1) + "--\n" + tail;
   }
   return head + "--b" + std::to_string(levels - 1) + "\nContent-Type: text/plain\n\nleaf\n--b" +

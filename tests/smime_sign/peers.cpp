@@ -1,11 +1,11 @@
 #include "peers.h"
 
-#include <openssl/evp.h>
-
 #include <atomic>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+
+#include <openssl/evp.h>
 
 #include "smime/x509.h"
 #include "tests/common/test_support.h"
@@ -67,27 +67,32 @@ struct GpgHome {
     write_file(home / "gpgsm.conf", "disable-crl-checks\n");
     // A cheap key-protection KDF: each decryption unprotects the key again.
     write_file(home / "gpg-agent.conf", "allow-loopback-pinentry\ns2k-calibration 5\n");
-    const auto fpr = run({"openssl", "x509", "-in", pki("root.crt").string(), "-noout", "-fingerprint", "-sha1"});
+    const auto fpr = run(
+        {"openssl", "x509", "-in", pki("root.crt").string(), "-noout", "-fingerprint", "-sha1"});
     write_file(home / "trustlist.txt", fpr.out.substr(fpr.out.find('=') + 1, 59) + " S relax\n");
     gpgsm({"--import", pki("root.crt").string(), pki("inter.crt").string()});
     for (const char* name : {"alice", "erin"}) {
       const fs::path p12 = dir / (std::string(name) + ".p12");
-      run({"openssl", "pkcs12", "-export", "-in", pki(std::string(name) + ".crt").string(), "-inkey",
-           pki(std::string(name) + ".key").string(), "-keypbe", "PBE-SHA1-3DES", "-certpbe",
-           "PBE-SHA1-3DES", "-macalg", "sha1", "-passout", std::string("pass:") + kPass, "-out",
-           p12.string()});
-      const auto r = gpgsm({"--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", p12.string()},
-                           kPass);
+      run({"openssl", "pkcs12", "-export", "-in", pki(std::string(name) + ".crt").string(),
+           "-inkey", pki(std::string(name) + ".key").string(), "-keypbe", "PBE-SHA1-3DES",
+           "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1", "-passout", std::string("pass:") + kPass,
+           "-out", p12.string()});
+      const auto r = gpgsm(
+          {"--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", p12.string()}, kPass);
       if (r.out.find("secret keys imported: 1") == std::string::npos) {
         throw std::runtime_error("gpgsm import failed: " + r.out);
       }
     }
   }
-  ~GpgHome() { run({"env", "GNUPGHOME=" + (dir / "gnupg").string(), "gpgconf", "--kill", "gpg-agent"}); }
+  ~GpgHome() {
+    run({"env", "GNUPGHOME=" + (dir / "gnupg").string(), "gpgconf", "--kill", "gpg-agent"});
+  }
   GpgHome(const GpgHome&) = delete;
   GpgHome& operator=(const GpgHome&) = delete;
-  testsupport::CommandResult gpgsm(std::vector<std::string> args, std::string_view input = {}) const {
-    std::vector<std::string> argv{"env", "GNUPGHOME=" + (dir / "gnupg").string(), "gpgsm", "--batch"};
+  testsupport::CommandResult gpgsm(std::vector<std::string> args,
+                                   std::string_view input = {}) const {
+    std::vector<std::string> argv{"env", "GNUPGHOME=" + (dir / "gnupg").string(), "gpgsm",
+                                  "--batch"};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv, input);
   }
@@ -108,8 +113,8 @@ struct NssDb {
     run({"certutil", "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i", pki("root.crt").string()});
     run({"certutil", "-A", "-d", db, "-n", "inter", "-t", ",,", "-i", pki("inter.crt").string()});
     for (const char* name : {"alice", "erin", "carol", "dave"}) {
-      const auto r = run({"pk12util", "-i", pki(std::string(name) + ".p12").string(), "-d", db, "-W",
-                          kPass, "-K", ""});
+      const auto r = run({"pk12util", "-i", pki(std::string(name) + ".p12").string(), "-d", db,
+                          "-W", kPass, "-K", ""});
       if (r.out.find("SUCCESSFUL") == std::string::npos) {
         throw std::runtime_error("pk12util import failed: " + r.out);
       }
@@ -163,7 +168,8 @@ bool split_signed(const std::string& message, std::string& content, std::string&
   if (b == std::string::npos || message.find("multipart/signed") > b) {
     return false;
   }
-  const std::string boundary = message.substr(b + key.size(), message.find('"', b + key.size()) - b - key.size());
+  const std::string boundary =
+      message.substr(b + key.size(), message.find('"', b + key.size()) - b - key.size());
   const std::string open = "--" + boundary + "\r\n";
   const std::size_t start = message.find(open);
   const std::size_t mid = message.find("\r\n--" + boundary + "\r\n", start);
@@ -187,7 +193,9 @@ std::string body_of(const std::string& message) {
   return pos == std::string::npos ? std::string() : message.substr(pos + 4);
 }
 
-std::string p7m_der(const std::string& message) { return base64_decode(body_of(message)); }
+std::string p7m_der(const std::string& message) {
+  return base64_decode(body_of(message));
+}
 
 PeerResult openssl_verify(const std::string& message) {
   const fs::path in = scratch_file("ossl-in");
@@ -196,9 +204,10 @@ PeerResult openssl_verify(const std::string& message) {
   // Without -binary: OpenSSL 3.0's MIME splitter in binary mode keeps the CR of the
   // CRLF that belongs to the closing boundary and then fails a correct signature.
   // Our content is CRLF canonical already (mime_test checks), so text mode is exact.
-  const auto r = run({"openssl", "cms", "-verify", "-inform", "SMIME", "-in", in.string(), "-CAfile",
-                      pki("root.crt").string(), "-out", out.string()});
-  PeerResult p{r.exit_code == 0 && r.out.find("Verification successful") != std::string::npos, {}, r.out};
+  const auto r = run({"openssl", "cms", "-verify", "-inform", "SMIME", "-in", in.string(),
+                      "-CAfile", pki("root.crt").string(), "-out", out.string()});
+  PeerResult p{
+      r.exit_code == 0 && r.out.find("Verification successful") != std::string::npos, {}, r.out};
   if (fs::exists(out)) {
     p.content = read_file(out);
   }
@@ -209,9 +218,10 @@ PeerResult openssl_decrypt(const std::string& message, std::string_view recipien
   const fs::path in = scratch_file("ossl-in");
   const fs::path out = scratch_file("ossl-out");
   write_file(in, message);
-  const auto r = run({"openssl", "cms", "-decrypt", "-binary", "-inform", "SMIME", "-in", in.string(), "-recip",
-                      pki(std::string(recipient) + ".crt").string(), "-inkey",
-                      pki(std::string(recipient) + ".key").string(), "-out", out.string()});
+  const auto r =
+      run({"openssl", "cms", "-decrypt", "-binary", "-inform", "SMIME", "-in", in.string(),
+           "-recip", pki(std::string(recipient) + ".crt").string(), "-inkey",
+           pki(std::string(recipient) + ".key").string(), "-out", out.string()});
   PeerResult p{r.exit_code == 0, {}, r.out};
   if (fs::exists(out)) {
     p.content = read_file(out);
@@ -258,9 +268,9 @@ PeerResult gpgsm_decrypt(const std::string& message) {
   const fs::path out = scratch_file("gpg-out");
   write_file(in, p7m_der(message));
   // gpgsm 2.2 exits 2 when an earlier RecipientInfo is not its own: judge the output.
-  const auto r = gpg_home().gpgsm(
-      {"--pinentry-mode", "loopback", "--passphrase-fd", "0", "--output", out.string(), "--decrypt", in.string()},
-      kPass);
+  const auto r = gpg_home().gpgsm({"--pinentry-mode", "loopback", "--passphrase-fd", "0",
+                                   "--output", out.string(), "--decrypt", in.string()},
+                                  kPass);
   PeerResult p{false, {}, r.out};
   if (fs::exists(out)) {
     p.content = read_file(out);
@@ -279,8 +289,8 @@ PeerResult nss_verify(const std::string& message) {
   const fs::path data = scratch_file("nss-data");
   const fs::path out = scratch_file("nss-out");
   write_file(sig, der);
-  std::vector<std::string> args{"cmsutil", "-D", "-i", sig.string(), "-d", nss_db().db, "-u", "4", "-h", "1",
-                                "-o", out.string()};
+  std::vector<std::string> args{"cmsutil", "-D", "-i", sig.string(), "-d", nss_db().db,
+                                "-u",      "4",  "-h", "1",          "-o", out.string()};
   if (!content.empty()) {
     write_file(data, content);
     args.insert(args.end(), {"-c", data.string()});
@@ -295,8 +305,8 @@ PeerResult nss_verify(const std::string& message) {
       pos = all.find('\n', pos) + 1;
     }
   }
-  PeerResult p{all.substr(0, pos).find("signer0.status=GoodSignature") != std::string::npos, content,
-               r.out + all.substr(0, pos)};
+  PeerResult p{all.substr(0, pos).find("signer0.status=GoodSignature") != std::string::npos,
+               content, r.out + all.substr(0, pos)};
   if (content.empty()) {
     p.content = all.substr(pos);
   }
@@ -307,7 +317,8 @@ PeerResult nss_decrypt(const std::string& message) {
   const fs::path in = scratch_file("nss-in");
   const fs::path out = scratch_file("nss-out");
   write_file(in, p7m_der(message));
-  const auto r = run({"cmsutil", "-D", "-i", in.string(), "-d", nss_db().db, "-p", "", "-o", out.string()});
+  const auto r =
+      run({"cmsutil", "-D", "-i", in.string(), "-d", nss_db().db, "-p", "", "-o", out.string()});
   PeerResult p{false, {}, r.out};
   if (fs::exists(out)) {
     p.content = read_file(out);

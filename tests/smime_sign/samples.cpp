@@ -23,32 +23,40 @@ const char* const kHeaders =
     "MIME-Version: 1.0\n";
 
 std::string indonesian() {
-  return std::string(kHeaders) + "Subject: Pemberitahuan\n"
+  return std::string(kHeaders) +
+         "Subject: Pemberitahuan\n"
          "Content-Type: text/plain; charset=utf-8\n"
          "Content-Transfer-Encoding: 8bit\n\n"
          "Surat Keputusan Walikota\n"
          "Dengan hormat, kami sampaikan bahwa rapat koordinasi akan diadakan pada hari Senin.\n"
-         "Tempat: Balai Kota \xe2\x80\x94 ruang \xe2\x80\x9cMerdeka\xe2\x80\x9d, lantai 2; biaya Rp 1.500.000 \xc2\xb1 10%.\n"
+         "Tempat: Balai Kota \xe2\x80\x94 ruang \xe2\x80\x9cMerdeka\xe2\x80\x9d, lantai 2; biaya "
+         "Rp 1.500.000 \xc2\xb1 10%.\n"
          "Caf\xc3\xa9 di lobi tutup. Terima kasih.\n"
          "From the desk of the secretary (a line that mbox relays would mangle)\n";
 }
 
 std::string long_lines() {
-  return std::string(kHeaders) + "Subject: Long lines\nContent-Type: text/plain; charset=us-ascii\n\n"
-         "Surat Keputusan Walikota\n" + std::string(2500, 'x') + "\nend\n";
+  return std::string(kHeaders) +
+         "Subject: Long lines\nContent-Type: text/plain; charset=us-ascii\n\n"
+         "Surat Keputusan Walikota\n" +
+         std::string(2500, 'x') + "\nend\n";
 }
 
 std::string binary_attachment() {
-  return std::string(kHeaders) + "Subject: Binary\n"
+  return std::string(kHeaders) +
+         "Subject: Binary\n"
          "Content-Type: multipart/mixed; boundary=\"outer-b\"\n\n"
-         "--outer-b\nContent-Type: text/plain; charset=us-ascii\n\nSurat Keputusan Walikota attached.\n"
+         "--outer-b\nContent-Type: text/plain; charset=us-ascii\n\nSurat Keputusan Walikota "
+         "attached.\n"
          "--outer-b\nContent-Type: application/octet-stream; name=\"data.bin\"\n"
-         "Content-Disposition: attachment; filename=\"data.bin\"\nContent-Transfer-Encoding: binary\n\n" +
+         "Content-Disposition: attachment; filename=\"data.bin\"\nContent-Transfer-Encoding: "
+         "binary\n\n" +
          binary_bytes() + "\n--outer-b--\n";
 }
 
 std::string nested() {
-  return std::string(kHeaders) + "Subject: Nested\n"
+  return std::string(kHeaders) +
+         "Subject: Nested\n"
          "Content-Type: multipart/mixed; boundary=\"mix\"\n\n"
          "--mix\nContent-Type: multipart/alternative; boundary=\"alt\"\n\n"
          "--alt\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
@@ -59,13 +67,15 @@ std::string nested() {
          "--mix\nContent-Type: message/rfc822\n\n"
          "From: Bob <bob@example.gov>\nSubject: inner\nContent-Type: text/plain; charset=utf-8\n"
          "Content-Transfer-Encoding: 8bit\n\nPesan terlampir \xc3\xa9.\n"
-         "--mix\nContent-Type: text/csv; name=\"a.csv\"\nContent-Disposition: attachment; filename=\"a.csv\"\n\n"
+         "--mix\nContent-Type: text/csv; name=\"a.csv\"\nContent-Disposition: attachment; "
+         "filename=\"a.csv\"\n\n"
          "no,nama\n1,Budi\n"
          "--mix--\n";
 }
 
 std::string preamble_epilogue() {
-  return std::string(kHeaders) + "Subject: Preamble\n"
+  return std::string(kHeaders) +
+         "Subject: Preamble\n"
          "Content-Type: multipart/mixed; boundary=\"pe\"\n\n"
          "This is a multi-part message in MIME format. PREAMBLE-TEXT\n\n"
          "--pe\nContent-Type: text/plain\n\nSurat Keputusan Walikota\n"
@@ -88,13 +98,16 @@ std::string rfc2047_headers() {
 }
 
 std::string html_inline() {
-  return std::string(kHeaders) + "Subject: HTML\n"
+  return std::string(kHeaders) +
+         "Subject: HTML\n"
          "Content-Type: multipart/related; boundary=\"rel\"; type=\"text/html\"\n\n"
          "--rel\nContent-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
-         "<html><body><p>Surat Keputusan Walikota \xe2\x80\x94 logo:</p><img src=\"cid:logo@example.gov\"></body></html>\n"
+         "<html><body><p>Surat Keputusan Walikota \xe2\x80\x94 logo:</p><img "
+         "src=\"cid:logo@example.gov\"></body></html>\n"
          "--rel\nContent-Type: image/png\nContent-ID: <logo@example.gov>\n"
          "Content-Disposition: inline; filename=\"logo.png\"\nContent-Transfer-Encoding: base64\n\n"
-         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==\n"
+         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+"
+         "M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==\n"
          "--rel--\n";
 }
 
@@ -111,7 +124,8 @@ std::string binary_bytes() {
 }
 
 std::string simple_message() {
-  return crlf(std::string(kHeaders) + "Subject: Hello\nContent-Type: text/plain; charset=us-ascii\n\n"
+  return crlf(std::string(kHeaders) +
+              "Subject: Hello\nContent-Type: text/plain; charset=us-ascii\n\n"
               "Surat Keputusan Walikota\nHello Bob.\n");
 }
 

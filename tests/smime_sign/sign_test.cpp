@@ -2,10 +2,10 @@
 // combination, the signed attributes and certificates we promise, and the errors.
 #include "smime/sign.h"
 
+#include <string>
+
 #include <gtest/gtest.h>
 #include <openssl/cms.h>
-
-#include <string>
 
 #include "peers.h"
 #include "samples.h"
@@ -71,15 +71,18 @@ TEST(Sign, EveryCombinationVerifiesWithOpenssl) {
     EXPECT_EQ(v.content, want);
     const std::string headers = signtest::headers_of(*signed_msg);
     if (c.opaque) {
-      EXPECT_NE(headers.find("application/pkcs7-mime; smime-type=signed-data"), std::string::npos) << headers;
+      EXPECT_NE(headers.find("application/pkcs7-mime; smime-type=signed-data"), std::string::npos)
+          << headers;
     } else {
-      EXPECT_NE(headers.find("micalg=" + std::string(smime::micalg_name(c.digest)) + ";"), std::string::npos)
+      EXPECT_NE(headers.find("micalg=" + std::string(smime::micalg_name(c.digest)) + ";"),
+                std::string::npos)
           << headers;
     }
     const std::string printed = signtest::openssl_print(*signed_msg);
     EXPECT_NE(printed.find(c.padding == RsaPadding::kPss && c.signer[0] != 'c' && c.signer[0] != 'd'
                                ? "rsassaPss"
-                               : (c.signer[0] == 'c' || c.signer[0] == 'd') ? "ecdsa-with-SHA" : "rsaEncryption"),
+                           : (c.signer[0] == 'c' || c.signer[0] == 'd') ? "ecdsa-with-SHA"
+                                                                        : "rsaEncryption"),
               std::string::npos);
   }
 }
@@ -88,10 +91,12 @@ TEST(Sign, OuterHeadersStayOutsideAndVerbatim) {
   const std::string msg = signtest::simple_message();
   auto signed_msg = smime::sign_message(msg, signtest::credential("alice"));
   ASSERT_TRUE(signed_msg) << signed_msg.error().message();
-  EXPECT_TRUE(signed_msg->starts_with("From: Alice <alice@example.gov>\r\nTo: Bob <bob@example.gov>\r\n"));
+  EXPECT_TRUE(
+      signed_msg->starts_with("From: Alice <alice@example.gov>\r\nTo: Bob <bob@example.gov>\r\n"));
   const std::string headers = signtest::headers_of(*signed_msg);
-  EXPECT_NE(headers.find("Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\""),
-            std::string::npos);
+  EXPECT_NE(
+      headers.find("Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\""),
+      std::string::npos);
   EXPECT_EQ(headers.find("charset=us-ascii"), std::string::npos) << "Content-* header left outside";
   std::string content;
   std::string sig;
@@ -107,8 +112,9 @@ TEST(Sign, SignedAttributesCapabilitiesAndPreference) {
   ASSERT_TRUE(signed_msg);
   // Third-party view: openssl's printer names every signed attribute.
   const std::string printed = signtest::openssl_print(*signed_msg);
-  for (const char* want : {"contentType", "signingTime", "messageDigest", "S/MIME Capabilities",
-                           "id-smime-aa-encrypKeyPref", "aes-256-gcm", "aes-256-cbc", "rsaesOaep"}) {
+  for (const char* want :
+       {"contentType", "signingTime", "messageDigest", "S/MIME Capabilities",
+        "id-smime-aa-encrypKeyPref", "aes-256-gcm", "aes-256-cbc", "rsaesOaep"}) {
     EXPECT_NE(printed.find(want), std::string::npos) << want << "\n" << printed;
   }
   // Our parser reads the same attributes back (what verify and keystore call).
@@ -122,7 +128,8 @@ TEST(Sign, SignedAttributesCapabilitiesAndPreference) {
   ASSERT_NE(si, nullptr);
   const smime::Capabilities caps = smime::parse_capabilities(*si);
   EXPECT_TRUE(caps.present);
-  EXPECT_TRUE(caps.aes256_gcm && caps.aes128_gcm && caps.aes256_cbc && caps.aes128_cbc && caps.rsa_oaep);
+  EXPECT_TRUE(caps.aes256_gcm && caps.aes128_gcm && caps.aes256_cbc && caps.aes128_cbc &&
+              caps.rsa_oaep);
   ASSERT_GE(caps.oids.size(), 5U);
   EXPECT_EQ(caps.oids[0], "2.16.840.1.101.3.4.1.46");  // aes256-GCM first: strongest first
   const auto again = smime::parse_capabilities_der(smime::capabilities_der(*si));
@@ -135,7 +142,8 @@ TEST(Sign, SignedAttributesCapabilitiesAndPreference) {
 }
 
 TEST(Sign, ChainTravelsButNeverTheRoot) {
-  auto signed_msg = smime::sign_message(signtest::simple_message(), signtest::credential("carol", true));
+  auto signed_msg =
+      smime::sign_message(signtest::simple_message(), signtest::credential("carol", true));
   ASSERT_TRUE(signed_msg) << signed_msg.error().message();
   const std::string printed = signtest::openssl_print(*signed_msg);
   EXPECT_NE(printed.find("CN=Carol"), std::string::npos);
@@ -211,7 +219,8 @@ TEST(Sign, BadMessagesAreErrorsNotCrashes) {
   // Broken MIME inside (missing closing boundary, empty parts) still signs: it is the
   // sender's content, and the signature covers it as canonicalised.
   auto odd = smime::sign_message(
-      "Subject: x\nContent-Type: multipart/mixed; boundary=\"q\"\n\n--q\n\n--q\nContent-Type: text/plain\n\nnever closed\n",
+      "Subject: x\nContent-Type: multipart/mixed; boundary=\"q\"\n\n--q\n\n--q\nContent-Type: "
+      "text/plain\n\nnever closed\n",
       alice);
   ASSERT_TRUE(odd) << odd.error().message();
   EXPECT_TRUE(signtest::openssl_verify(*odd).ok);
