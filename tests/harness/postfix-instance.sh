@@ -297,6 +297,15 @@ master_pid() {
   return 0
 }
 
+# True when pid $1 exists and is not a zombie (an exited daemon whose parent, init,
+# has not reaped it yet: it holds no port and no file).
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
 # Pids of every process of the instance: the master and its children (they carry
 # MAIL_CONFIG=DIR/etc in their environment) and the smtp-sink.
 instance_pids() {
@@ -304,12 +313,12 @@ instance_pids() {
   grep -lzxF "MAIL_CONFIG=$dir/etc" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 || true
   if [[ -r $dir/sink.pid ]]; then
     p=$(cat "$dir/sink.pid")
-    if [[ -d /proc/$p ]] && grep -qF -- "$dir/sink" "/proc/$p/cmdline" 2>/dev/null; then
+    if alive "$p" && grep -qF -- "$dir/sink" "/proc/$p/cmdline" 2>/dev/null; then
       echo "$p"
     fi
   fi
   p=$(master_pid "$dir")
-  if [[ -n $p && -d /proc/$p ]]; then
+  if [[ -n $p ]] && alive "$p"; then
     echo "$p"
   fi
   return 0
@@ -355,7 +364,7 @@ cmd_status() {
   [[ -n $pids ]] && echo "$pids"
   local m
   m=$(master_pid "$dir")
-  [[ -n $m ]] && kill -0 "$m" 2>/dev/null && [[ -e $dir/instance.env ]] || exit 3
+  [[ -n $m ]] && alive "$m" && [[ -e $dir/instance.env ]] || exit 3
 }
 
 main() {
