@@ -55,8 +55,7 @@ start_milter() {
 # ---------------------------------------------------------------------------
 
 wait_for_socket() {
-  local i
-  for i in $(seq 1 200); do
+  for _ in $(seq 1 200); do
     [[ -S $SOCKET ]] && return 0
     kill -0 "$MILTER_PID" 2>/dev/null || break
     sleep 0.05
@@ -158,10 +157,11 @@ ok=1
 n=0
 rcpts=0
 attachments=0
-for f in $(ls -tr "$SINK_DIR"); do
+# smtp-sink names each dump after its arrival time (%Y%m%d%H%M%S.<random>).
+for file in "$SINK_DIR"/*; do
+  [[ -f $file ]] || continue
   n=$((n + 1))
-  file=$SINK_DIR/$f
-  say "Arrived #$n ($f)"
+  say "Arrived #$n ($(basename "$file"))"
   sed -n 's/^X-Mail-Args: /envelope from: /p; s/^X-Rcpt-Args: /envelope to:   /p' "$file"
   rcpts=$((rcpts + $(grep -c '^X-Rcpt-Args:' "$file")))
   show_headers "$file" "Received|$MILTER_HEADER|From|To|Subject"

@@ -175,6 +175,8 @@ add_sasl_user() {
 # {auth_type} into a milter (no Dovecot, no saslauthd).
 setup_sasl() {
   local dir=$1 name=$2 cred user pass
+  compgen -G "/usr/lib/*/sasl2/libplain.so*" >/dev/null ||
+    die "--sasl needs Cyrus SASL's PLAIN/LOGIN mechanisms: install the Debian package libsasl2-modules"
   mkdir -p "$dir/etc/sasl"
   cat >"$dir/etc/sasl/smtpd.conf" <<EOF
 pwcheck_method: auxprop
