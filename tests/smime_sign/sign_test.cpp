@@ -2,7 +2,9 @@
 // combination, the signed attributes and certificates we promise, and the errors.
 #include "smime/sign.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <openssl/cms.h>
@@ -10,6 +12,7 @@
 #include "peers.h"
 #include "samples.h"
 #include "smime/capabilities.h"
+#include "smime/encrypt.h"
 #include "smime/mime.h"
 #include "smime/x509.h"
 
@@ -227,6 +230,44 @@ TEST(Sign, BadMessagesAreErrorsNotCrashes) {
   auto headers_only = smime::sign_message("Subject: only headers\n", alice);
   ASSERT_TRUE(headers_only) << headers_only.error().message();
   EXPECT_TRUE(signtest::openssl_verify(*headers_only).ok);
+}
+
+}  // namespace
+
+namespace {
+
+// The milter signs on several threads at once: GMime is initialised once and every
+// call owns its objects.
+TEST(Sign, ConcurrentSigningAndEncryption) {
+  const auto samples = signtest::tricky_samples();
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const auto cred = signtest::credential(t % 2 == 0 ? "alice" : "carol");
+      for (int i = 0; i < 8; ++i) {
+        const auto& sample = samples[static_cast<std::size_t>(i) % samples.size()];
+        auto s = smime::sign_message(sample.message, cred);
+        if (!s) {
+          continue;
+        }
+        std::vector<smime::ossl::Cert> to;
+        to.push_back(signtest::cert("bob"));
+        auto e = smime::encrypt_message(*s, to);
+        if (e && e->find("smime-type=enveloped-data") != std::string::npos) {
+          ++good;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) {
+    th.join();
+  }
+  EXPECT_EQ(good.load(), 32);
+  // One of them, checked by a third party.
+  auto s = smime::sign_message(samples[3].message, signtest::credential("alice"));
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(signtest::openssl_verify(*s).ok);
 }
 
 }  // namespace
