@@ -63,11 +63,24 @@ void setup_logging(bool foreground, const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
+// The keystore for a configuration; on failure every message tempfails until a reload.
+std::shared_ptr<keystore::Keystore> keystore_for(const policy::Config& cfg) {
+  auto ks = milter::open_keystore(cfg);
+  if (!ks) {
+    spdlog::error("keystore {} unavailable, messages will tempfail: {}", cfg.keystore.path,
+                  ks.error().message());
+    return nullptr;
+  }
+  return *ks;
+}
+
 // Reloads on request from the signal loop, off the main thread.
 class Reloader {
  public:
-  Reloader(std::string path, milter::SnapshotOverrides o, milter::SnapshotHolder& holder)
+  Reloader(std::string path, milter::SnapshotOverrides o, milter::SnapshotHolder& holder,
+           std::shared_ptr<keystore::Keystore> keystore, const policy::KeystoreConfig& k)
       : path_(std::move(path)), overrides_(std::move(o)), holder_(holder),
+        keystore_(std::move(keystore)), keystore_path_(k.path), secret_path_(k.secret_file),
         thread_([this] { loop(); }) {}
   ~Reloader() {
     {
@@ -107,7 +120,15 @@ class Reloader {
       spdlog::error("reload failed, keeping the running configuration: {}", cfg.error().message());
       return;
     }
-    holder_.set(milter::make_snapshot(*cfg, overrides_));
+    const policy::KeystoreConfig& k = (*cfg)->keystore;
+    // The keystore re-reads the database on every lookup, so the open handle stays
+    // valid unless its location changed (and the secret may be root-only by now).
+    if (!keystore_ || k.path != keystore_path_ || k.secret_file != secret_path_) {
+      keystore_ = keystore_for(**cfg);
+      keystore_path_ = k.path;
+      secret_path_ = k.secret_file;
+    }
+    holder_.set(milter::make_snapshot(*cfg, overrides_, keystore_));
     spdlog::info("configuration reloaded from {} (authserv-id {})", path_,
                  holder_.get()->settings.authserv_id);
   }
@@ -115,6 +136,9 @@ class Reloader {
   std::string path_;
   milter::SnapshotOverrides overrides_;
   milter::SnapshotHolder& holder_;
+  std::shared_ptr<keystore::Keystore> keystore_;  // used by the reload thread only
+  std::string keystore_path_;
+  std::string secret_path_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
@@ -134,9 +158,9 @@ sigset_t block_signals() {
 }
 
 int serve(const Options& opt, const policy::Config& cfg, milter::SnapshotHolder& holder,
-          const policy::SocketSpec& sock) {
+          std::shared_ptr<keystore::Keystore> keystore, const policy::SocketSpec& sock) {
   const sigset_t set = block_signals();
-  Reloader reloader(opt.config_path, opt.overrides, holder);
+  Reloader reloader(opt.config_path, opt.overrides, holder, std::move(keystore), cfg.keystore);
   std::atomic<bool> milter_ok{true};
   std::atomic<bool> milter_done{false};
   std::thread milter_thread([&] {
@@ -199,7 +223,9 @@ int run(Options opt) {
   const bool foreground = opt.foreground || cfg.daemon.foreground;
   setup_logging(foreground, cfg.daemon.log_level);
   milter::SnapshotHolder holder;
-  holder.set(milter::make_snapshot(*loaded, opt.overrides));
+  // Opened before dropping privileges: the secret file may be readable by root only.
+  auto keystore = keystore_for(cfg);
+  holder.set(milter::make_snapshot(*loaded, opt.overrides, keystore));
   ::umask(static_cast<mode_t>(cfg.daemon.umask));  // the unix socket's mode comes from it
   const bool local = sock->kind == policy::SocketSpec::Kind::kLocal;
   auto fail = [](const policy::Error& e) {
@@ -229,7 +255,7 @@ int run(Options opt) {
       !st) {
     return fail(st.error());
   }
-  return serve(opt, cfg, holder, *sock);
+  return serve(opt, cfg, holder, std::move(keystore), *sock);
 }
 
 int check_config(const std::string& path) {

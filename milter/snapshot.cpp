@@ -1,5 +1,7 @@
 #include "milter/snapshot.h"
 
+#include "milter/smime_pipeline.h"
+
 #include <unistd.h>
 
 #include <array>
@@ -16,8 +18,21 @@ std::string host_name() {
 }
 }  // namespace
 
+policy::Result<std::shared_ptr<keystore::Keystore>> open_keystore(const policy::Config& config) {
+  keystore::OpenOptions o;
+  o.read_only = true;
+  o.secret_file = config.keystore.secret_file;
+  o.allow_unsafe_permissions = config.keystore.allow_unsafe_permissions;
+  auto ks = keystore::Keystore::open(config.keystore.path, o);
+  if (!ks) {
+    return std::move(ks).error();
+  }
+  return std::shared_ptr<keystore::Keystore>(std::move(*ks));
+}
+
 std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
-                                              const SnapshotOverrides& overrides) {
+                                              const SnapshotOverrides& overrides,
+                                              std::shared_ptr<keystore::Keystore> keystore) {
   auto s = std::make_shared<Snapshot>();
   Settings& st = s->settings;
   if (config) {
@@ -38,7 +53,7 @@ std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
     st.spool_dir = t;
   }
   s->config = std::move(config);
-  s->pipeline = std::make_shared<BasicPipeline>();
+  s->pipeline = std::make_shared<SmimePipeline>(std::move(keystore));
   return s;
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "keystore/keystore.h"
 #include "milter/pipeline.h"
 #include "policy/config.h"
 
@@ -18,9 +19,14 @@ struct SnapshotOverrides {
   std::string authserv_id;  // empty: config, else the host name
 };
 
-// Settings from the configuration (limits, authserv-id) plus the phase-1 pipeline.
+// Settings from the configuration (limits, authserv-id) plus the S/MIME pipeline on
+// `keystore` (null keystore: every message tempfails until a reload opens it).
 std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
-                                              const SnapshotOverrides& overrides);
+                                              const SnapshotOverrides& overrides,
+                                              std::shared_ptr<keystore::Keystore> keystore);
+
+// Opens the configured keystore read-only with its key-encryption secret.
+policy::Result<std::shared_ptr<keystore::Keystore>> open_keystore(const policy::Config& config);
 
 class SnapshotHolder {
  public:

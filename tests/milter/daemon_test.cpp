@@ -6,6 +6,8 @@
 #include <chrono>
 #include <thread>
 
+#include "keystore/keystore.h"
+#include "smime/x509.h"
 #include "tests/common/test_support.h"
 #include "tests/harness/milter_tools.h"
 
@@ -15,8 +17,23 @@ namespace fs = std::filesystem;
 
 const char* kBinary = SMIME_MILTER_BINARY;
 
-std::string config_text(std::string_view authserv_id) {
+// A keystore (root anchor only) and its secret in `dir`, made through the keystore API.
+void make_keystore(const fs::path& dir) {
+  testsupport::write_file(dir / "secret", "daemon-test-secret\n", 0600);
+  keystore::OpenOptions o;
+  o.create = true;
+  o.secret_file = (dir / "secret").string();
+  auto ks = keystore::Keystore::open((dir / "keystore.db").string(), o);
+  ASSERT_TRUE(ks.has_value()) << ks.error().message();
+  auto root = smime::parse_cert(testsupport::read_file(testsupport::pki("root.crt")));
+  ASSERT_TRUE(root.has_value());
+  ASSERT_TRUE((*ks)->add_anchor(**root, "test").has_value());
+}
+
+std::string config_text(std::string_view authserv_id, const fs::path& dir) {
   return "[daemon]\nuser = \"root\"\ngroup = \"root\"\nlog_level = \"info\"\n"
+         "[keystore]\npath = \"" + (dir / "keystore.db").string() + "\"\nsecret_file = \"" +
+         (dir / "secret").string() + "\"\n"
          "[milter]\nauthserv_id = \"" + std::string(authserv_id) + "\"\n"
          "[limits]\nmax_message_size = 100000\nspool_threshold = 4096\n";
 }
@@ -35,7 +52,8 @@ class Daemon : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testsupport::TempDir();
-    testsupport::write_file(*dir_ / "m.conf", config_text("mx.example.org"), 0644);
+    make_keystore(dir_->path());
+    testsupport::write_file(*dir_ / "m.conf", config_text("mx.example.org", dir_->path()), 0644);
     fs::create_directory(*dir_ / "spool");
     milter_ = new harness::MilterProcess(
         kBinary, {"-f", "-c", (*dir_ / "m.conf").string(), "--spool-dir",
@@ -80,7 +98,7 @@ TEST_F(Daemon, LogsOneLinePerMessageStartingWithTheQueueId) {
 }
 
 TEST_F(Daemon, SighupReloadsConfigurationAndKeepsServing) {
-  testsupport::write_file(*dir_ / "m.conf", config_text("reloaded.example.org"), 0644);
+  testsupport::write_file(*dir_ / "m.conf", config_text("reloaded.example.org", dir_->path()), 0644);
   for (int i = 0; i < 10; ++i) {  // libmilter treats HUP as stop: make sure we get it
     ASSERT_EQ(::kill(milter_->pid(), SIGHUP), 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -100,7 +118,7 @@ TEST_F(Daemon, SighupReloadsConfigurationAndKeepsServing) {
            std::string::npos;
   })) << milter_->output();
   EXPECT_EQ(script("forged_ar.lua", "reloaded.example.org").exit_code, 0);
-  testsupport::write_file(*dir_ / "m.conf", config_text("mx.example.org"), 0644);
+  testsupport::write_file(*dir_ / "m.conf", config_text("mx.example.org", dir_->path()), 0644);
   ASSERT_EQ(::kill(milter_->pid(), SIGHUP), 0);
   ASSERT_TRUE(wait_for([] {
     const auto out = milter_->output();
@@ -110,7 +128,7 @@ TEST_F(Daemon, SighupReloadsConfigurationAndKeepsServing) {
 
 TEST(DaemonStartup, CheckConfigPrintsEffectiveConfigurationOrFails) {
   testsupport::TempDir dir;
-  testsupport::write_file(dir / "ok.conf", config_text("mx.example.org"), 0644);
+  testsupport::write_file(dir / "ok.conf", config_text("mx.example.org", dir.path()), 0644);
   const auto ok = testsupport::run({kBinary, "--check-config", (dir / "ok.conf").string()});
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   EXPECT_NE(ok.out.find("authserv_id = \"mx.example.org\""), std::string::npos) << ok.out;
@@ -122,7 +140,7 @@ TEST(DaemonStartup, CheckConfigPrintsEffectiveConfigurationOrFails) {
 
 TEST(DaemonStartup, RefusesToReplaceAFileThatIsNotASocket) {
   testsupport::TempDir dir;
-  testsupport::write_file(dir / "m.conf", config_text("mx.example.org"), 0644);
+  testsupport::write_file(dir / "m.conf", config_text("mx.example.org", dir.path()), 0644);
   testsupport::write_file(dir / "m.sock", "precious", 0644);
   const auto r = testsupport::run(
       {kBinary, "-f", "-c", (dir / "m.conf").string(), "-p", "local:" + (dir / "m.sock").string()});

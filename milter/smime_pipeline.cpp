@@ -1,0 +1,347 @@
+#include "milter/smime_pipeline.h"
+
+#include <algorithm>
+
+#include "milter/auth_results.h"
+#include "milter/rewrite.h"
+#include "policy/decide.h"
+#include "smime/decrypt.h"
+#include "smime/detect.h"
+#include "smime/encrypt.h"
+#include "smime/sign.h"
+#include "smime/verify.h"
+
+namespace milter {
+namespace {
+
+using policy::CertStatus;
+
+struct Context {
+  const Message& msg;
+  const policy::Config& cfg;
+  const Settings& settings;
+  keystore::Keystore& ks;
+  policy::Envelope env;
+  std::string text;  // the message as it stands (serialised, then transformed)
+  Outcome out;
+  std::vector<std::string> notes;  // for the summary line
+};
+
+std::string trim(std::string_view v) {
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\n' ||
+                        v.front() == '\r')) {
+    v.remove_prefix(1);
+  }
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
+    v.remove_suffix(1);
+  }
+  return std::string(v);
+}
+
+std::string unfold(std::string_view v) {
+  std::string out;
+  for (const char c : v) {
+    if (c != '\r' && c != '\n') {
+      out += c;
+    }
+  }
+  return trim(out);
+}
+
+policy::Envelope envelope_of(const Message& m) {
+  policy::Envelope e;
+  e.sender = m.envelope.sender;
+  e.recipients = m.envelope.recipients;
+  e.auth_user = m.envelope.auth_authen;
+  e.client_ip = m.envelope.client_addr;
+  e.daemon_name = m.envelope.daemon_name;
+  for (const auto& h : m.headers) {
+    e.headers.push_back(policy::Header{h.name, unfold(h.value)});
+  }
+  return e;
+}
+
+// The bare address in a From: value ("Name <a@b>" -> "a@b").
+std::string from_address(const Message& m) {
+  const std::string v = unfold(m.first_header("From"));
+  const auto lt = v.rfind('<');
+  const auto gt = v.rfind('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+    return v.substr(lt + 1, gt - lt - 1);
+  }
+  return v;
+}
+
+Verdict verdict_of(policy::Action a) {
+  switch (a) {
+    case policy::Action::kAccept: return Verdict::kContinue;
+    case policy::Action::kReject: return Verdict::kReject;
+    case policy::Action::kTempfail: return Verdict::kTempfail;
+    case policy::Action::kQuarantine: return Verdict::kQuarantine;
+    case policy::Action::kDiscard: return Verdict::kDiscard;
+  }
+  return Verdict::kTempfail;
+}
+
+// Applies a policy verdict; true when processing must stop (not accept).
+bool apply(Context& c, const policy::Verdict& v, std::string_view why) {
+  if (v.action == policy::Action::kAccept) {
+    return false;
+  }
+  c.out.verdict = verdict_of(v.action);
+  c.out.reply = Reply{v.rcode, v.xcode, v.text};
+  c.out.quarantine_reason = std::string("smime-milter: ") + std::string(why);
+  c.out.header_edits.clear();
+  c.out.new_body.reset();
+  c.notes.push_back("failure=" + std::string(why));
+  return true;
+}
+
+std::vector<keystore::CertType> preference(const std::vector<policy::CertType>& p) {
+  std::vector<keystore::CertType> out;
+  for (const auto t : p) {
+    out.push_back(t == policy::CertType::kRole     ? keystore::CertType::kRole
+                  : t == policy::CertType::kSystem ? keystore::CertType::kSystem
+                                                   : keystore::CertType::kIndividual);
+  }
+  return out;
+}
+
+// Why the keystore has no usable signing certificate: revoked / expired / none.
+CertStatus missing_signer_status(keystore::Keystore& ks, const std::string& sender) {
+  auto recs = ks.find_certs(sender);
+  if (!recs) {
+    return CertStatus::kUnavailable;
+  }
+  CertStatus s = CertStatus::kNone;
+  for (const auto& r : *recs) {
+    if (r.has_key && !r.revoked_reason.empty()) {
+      return CertStatus::kRevoked;
+    }
+    if (r.has_key && r.not_after < std::time(nullptr)) {
+      s = CertStatus::kExpired;
+    }
+  }
+  return s;
+}
+
+SmimeAuthResult ar_of(const smime::SignerReport& s) {
+  SmimeAuthResult r;
+  r.result = std::string(smime::auth_result_name(s.result));
+  r.reason = s.reason;
+  r.identifier = s.emails.empty() ? std::string() : s.emails.front();
+  r.serial = s.serial_hex;
+  r.issuer = s.issuer;
+  return r;
+}
+
+// Verifies `c.text`; adds Authentication-Results when `add_header`. Returns the report
+// (nullopt on error, after adding a temperror/permerror result).
+void verify_and_report(Context& c, const policy::Decision& d, bool add_header) {
+  smime::VerifyOptions vo;
+  vo.from_address = c.cfg.trust.require_sender_match ? from_address(c.msg) : std::string();
+  vo.limits.max_message_bytes = c.settings.max_message_bytes;
+  auto rep = smime::verify_message(c.text, c.ks, c.ks, vo);
+  std::vector<SmimeAuthResult> results;
+  if (!rep) {
+    SmimeAuthResult r;
+    r.result = std::string(smime::auth_result_name(smime::auth_result_for_error(rep.error().code())));
+    r.reason = std::string(policy::errc_name(rep.error().code()));
+    results.push_back(r);
+    c.notes.push_back("verify=" + r.result + " (" + rep.error().message() + ")");
+    if (rep.error().code() == policy::Errc::kUnavailable) {
+      apply(c, d.on_error(policy::Errc::kUnavailable, rep.error().detail()), "keystore unavailable");
+      return;
+    }
+  } else {
+    for (const auto& s : rep->signers) {
+      results.push_back(ar_of(s));
+      c.notes.push_back("signer=" + s.fingerprint.substr(0, 16) + ":" +
+                        std::string(smime::auth_result_name(s.result)) +
+                        (s.reason.empty() ? "" : "(" + s.reason + ")"));
+    }
+    if (rep->signers.empty()) {
+      c.notes.push_back("verify=none");
+    }
+  }
+  if (add_header && !results.empty()) {
+    c.out.header_edits.push_back(HeaderEdit{HeaderEdit::Kind::kAdd, std::string(kAuthResultsHeader),
+                                            0, format_auth_results(c.settings.authserv_id, results)});
+  }
+  if (rep && rep->result == smime::AuthResult::kFail) {
+    apply(c, d.verdict_for(policy::Failure::kBadSignature, rep->reason), "bad signature: " + rep->reason);
+  }
+}
+
+void inbound(Context& c, const policy::Decision& d) {
+  c.out.header_edits = remove_forged_auth_results(c.msg.headers, c.settings.authserv_id);
+  const smime::SmimeKind kind = smime::classify(c.text);
+  c.notes.push_back("smime=" + std::string(smime::smime_kind_name(kind)));
+  if (d.decrypt && (kind == smime::SmimeKind::kEnveloped || kind == smime::SmimeKind::kAuthEnveloped)) {
+    auto dec = smime::decrypt_message(c.text, c.ks);
+    if (dec) {
+      c.notes.push_back("decrypted-for=" + dec->recipient_fingerprint.substr(0, 16) +
+                        " cipher=" + dec->cipher);
+      c.text = dec->message;
+      rewrite_to(c.msg.headers, c.text, c.out);
+    } else if (dec.error().code() == policy::Errc::kNoKey) {
+      c.notes.push_back("decrypt=not-for-us");
+    } else if (apply(c, d.on_error(dec.error().code(), dec.error().detail(), true),
+                     "decrypt: " + dec.error().message())) {
+      return;
+    }
+  }
+  if (d.verify && smime::classify(c.text) != smime::SmimeKind::kNone) {
+    verify_and_report(c, d, true);
+  }
+}
+
+// Facts for decide(): the signing credential (kept for signing) and recipient certs.
+policy::Facts gather_facts(Context& c, const policy::Classification& cls,
+                           std::optional<smime::Credential>& cred,
+                           std::vector<smime::ossl::Cert>& certs) {
+  policy::Facts f;
+  if (cls.wants_signer) {
+    if (!auth_owns_sender(c.env.auth_user, c.env.sender)) {
+      f.signer.status = CertStatus::kNone;
+      f.signer.detail = "SMTP AUTH user " + c.env.auth_user + " does not own " + c.env.sender;
+      c.notes.push_back("auth-mismatch");
+    } else {
+      const auto pref = preference(cls.rule->signer);
+      auto l = c.ks.signing_credential(c.env.sender, pref);
+      if (!l) {
+        f.signer.status = CertStatus::kUnavailable;
+      } else if (*l) {
+        f.signer.status = CertStatus::kUsable;
+        cred = std::move(**l);
+      } else {
+        f.signer.status = missing_signer_status(c.ks, c.env.sender);
+      }
+    }
+  }
+  if (cls.wants_recipients) {
+    for (const auto& r : c.env.recipients) {
+      policy::RecipientFact rf;
+      rf.address = r;
+      auto rc = c.ks.encryption_certs(r);
+      if (!rc) {
+        rf.status = CertStatus::kUnavailable;
+      } else if (!rc->empty()) {
+        rf.status = CertStatus::kUsable;
+        rf.modern_capable = rc->front().caps.aes_gcm.value_or(false);
+        certs.push_back(std::move(rc->front().cert));
+      }
+      f.recipients.push_back(rf);
+    }
+  }
+  return f;
+}
+
+smime::SignOptions sign_options(const policy::Algorithms& a) {
+  smime::SignOptions o;
+  o.rsa_padding = a.signature_padding == policy::SignaturePadding::kPss ? smime::RsaPadding::kPss
+                                                                        : smime::RsaPadding::kPkcs1v15;
+  return o;
+}
+
+smime::EncryptOptions encrypt_options(const policy::Algorithms& a) {
+  smime::EncryptOptions o;
+  o.cipher = a.cipher == policy::Cipher::kAes256Gcm ? smime::Cipher::kAes256Gcm : smime::Cipher::kAes256Cbc;
+  o.rsa = a.key_transport == policy::KeyTransport::kRsaOaep ? smime::KeyTransport::kRsaOaep
+                                                            : smime::KeyTransport::kRsaPkcs1v15;
+  return o;
+}
+
+void outbound(Context& c, const policy::Classification& cls, const policy::Decision& first_pass,
+              std::optional<smime::Credential>& cred, std::vector<smime::ossl::Cert>& certs) {
+  const policy::Decision& d = first_pass;
+  if (apply(c, d.verdict, d.failure ? std::string(policy::name(*d.failure)) : "policy")) {
+    return;
+  }
+  (void)cls;
+  const smime::SmimeKind kind = smime::classify(c.text);
+  bool changed = false;
+  if (kind != smime::SmimeKind::kNone) {
+    c.notes.push_back("client-protected=" + std::string(smime::smime_kind_name(kind)));
+    if (kind == smime::SmimeKind::kSigned || kind == smime::SmimeKind::kOpaqueSigned) {
+      Outcome keep = c.out;
+      verify_and_report(c, d, false);  // logged only; the recipient's side verifies again
+      c.out = keep;
+    } else {
+      return;  // already encrypted by the client: nothing to add
+    }
+  } else if (d.sign && cred) {
+    auto s = smime::sign_message(c.text, *cred, sign_options(d.algorithms));
+    if (!s) {
+      apply(c, d.on_error(s.error().code(), s.error().detail()), "sign: " + s.error().message());
+      return;
+    }
+    c.text = std::move(*s);
+    changed = true;
+    c.notes.push_back("signed-by=" + std::string(smime::micalg_name(smime::Digest::kSha256)));
+  }
+  if (d.encrypt && !certs.empty()) {
+    auto e = smime::encrypt_message(c.text, certs, encrypt_options(d.algorithms));
+    if (!e) {
+      apply(c, d.on_error(e.error().code(), e.error().detail()), "encrypt: " + e.error().message());
+      return;
+    }
+    c.text = std::move(*e);
+    changed = true;
+    c.notes.push_back("encrypted-to=" + std::to_string(certs.size()) + " cipher=" +
+                      std::string(smime::cipher_name(encrypt_options(d.algorithms).cipher)));
+  }
+  if (changed) {
+    rewrite_to(c.msg.headers, c.text, c.out);
+  }
+}
+
+std::string summary(const Context& c, const policy::Decision& d) {
+  std::string s = "direction=" + std::string(policy::name(d.direction)) + " rule=" + d.rule;
+  s += std::string(" sign=") + (d.sign ? "yes" : "no") + " encrypt=" + (d.encrypt ? "yes" : "no");
+  for (const auto& n : c.notes) {
+    s += " " + n;
+  }
+  return s;
+}
+
+}  // namespace
+
+bool auth_owns_sender(std::string_view auth_user, std::string_view sender) {
+  if (auth_user.empty()) {
+    return true;
+  }
+  if (iequals(auth_user, sender)) {
+    return true;
+  }
+  const auto at = sender.find('@');
+  return auth_user.find('@') == std::string_view::npos && at != std::string_view::npos &&
+         iequals(auth_user, sender.substr(0, at));
+}
+
+Outcome SmimePipeline::process(const Message& message, const Snapshot& snapshot) {
+  if (!snapshot.config || !keystore_) {
+    return tempfail_outcome("S/MIME gateway not configured, try again later");
+  }
+  Context c{message, *snapshot.config, snapshot.settings, *keystore_, envelope_of(message), {}, {}, {}};
+  auto text = message.serialize();
+  if (!text) {
+    return tempfail_outcome("temporary local problem in the S/MIME gateway");
+  }
+  c.text = std::move(*text);
+  const policy::Classification cls = policy::classify(c.cfg, c.env, policy::DepartmentFact{});
+  std::optional<smime::Credential> cred;
+  std::vector<smime::ossl::Cert> certs;
+  const policy::Facts facts = gather_facts(c, cls, cred, certs);
+  const policy::Decision d = policy::decide(c.cfg, cls, c.env, facts);
+  if (d.direction == policy::Direction::kInbound) {
+    inbound(c, d);
+  } else {
+    outbound(c, cls, d, cred, certs);
+  }
+  order_edits(c.out.header_edits);
+  c.out.summary = summary(c, d);
+  return std::move(c.out);
+}
+
+}  // namespace milter

@@ -1,0 +1,35 @@
+// SmimePipeline: the real per-message processing. Direction and rule from the policy
+// (policy::classify/decide), facts from the keystore (signing credential of the sender,
+// encryption certificates of the recipients, revocation), then smime/ does the work:
+//   outbound: sign (and encrypt) the message, or, when the sender's client already
+//             protected it, verify and log that signature and only encrypt if required;
+//   inbound:  remove forged Authentication-Results, decrypt when the key is held and
+//             policy allows, verify every signature and add Authentication-Results.
+// Every failure goes through Decision::on_error / verdict_for (the configured On-*
+// action); nothing is ever delivered in clear when protection was required.
+// Thread-safety: process() is reentrant (Keystore serialises its own access).
+#pragma once
+
+#include <memory>
+
+#include "keystore/keystore.h"
+#include "milter/pipeline.h"
+
+namespace milter {
+
+class SmimePipeline final : public Pipeline {
+ public:
+  explicit SmimePipeline(std::shared_ptr<keystore::Keystore> keystore)
+      : keystore_(std::move(keystore)) {}
+  Outcome process(const Message& message, const Snapshot& snapshot) override;
+
+ private:
+  std::shared_ptr<keystore::Keystore> keystore_;
+};
+
+// True when the SMTP AUTH login `auth_user` may sign as `sender`: the login is the
+// address itself or its local part (case-insensitive). No login -> true (policy decides
+// by direction alone).
+bool auth_owns_sender(std::string_view auth_user, std::string_view sender);
+
+}  // namespace milter
