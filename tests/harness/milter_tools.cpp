@@ -1,19 +1,18 @@
 #include "tests/harness/milter_tools.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 #include "tests/common/test_support.h"
 
@@ -42,7 +41,9 @@ bool unix_socket_accepts(const fs::path& path) {
 
 }  // namespace
 
-fs::path null_milter_path() { return fs::path(SMIME_NULL_MILTER); }
+fs::path null_milter_path() {
+  return fs::path(SMIME_NULL_MILTER);
+}
 
 namespace {
 // A Lua string literal holding `s` exactly (decimal escapes for anything unusual).
@@ -65,7 +66,8 @@ std::string lua_string(const std::string& s) {
 // miltertest's -D cannot carry values holding '=', and it swallows the message of a
 // Lua error(): a wrapper defines the globals, runs the script under pcall and prints
 // the error before re-raising it.
-MiltertestResult run_miltertest(const std::string& lua_script, const std::map<std::string, std::string>& globals) {
+MiltertestResult run_miltertest(const std::string& lua_script,
+                                const std::map<std::string, std::string>& globals) {
   const testsupport::TempDir tmp;
   const fs::path script = tmp / "test.lua";
   const fs::path wrapper = tmp / "wrapper.lua";
@@ -75,7 +77,8 @@ MiltertestResult run_miltertest(const std::string& lua_script, const std::map<st
     w += name + " = " + lua_string(value) + "\n";
   }
   w += "local ok, err = pcall(dofile, " + lua_string(script.string()) + ")\n";
-  w += "if not ok then\n  io.stderr:write(\"miltertest: script failed: \" .. tostring(err) .. \"\\n\")\n";
+  w += "if not ok then\n  io.stderr:write(\"miltertest: script failed: \" .. tostring(err) .. "
+       "\"\\n\")\n";
   w += "  error(err, 0)\nend\n";
   testsupport::write_file(wrapper, w);
   const auto r = testsupport::run({"miltertest", "-s", wrapper.string()});
@@ -136,7 +139,8 @@ MilterProcess::MilterProcess(fs::path binary, std::vector<std::string> args, boo
       stop();
       const std::string out = output();
       fs::remove_all(dir_);
-      throw std::runtime_error(binary.string() + " did not listen on " + socket_.string() + ": " + out);
+      throw std::runtime_error(binary.string() + " did not listen on " + socket_.string() + ": " +
+                               out);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

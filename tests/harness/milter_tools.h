@@ -4,12 +4,11 @@
 // Test-only code; failures to start throw std::runtime_error.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace harness {
@@ -35,7 +34,8 @@ std::filesystem::path null_milter_path();
 // milter without state to save may be stopped with SIGKILL (graceful = false).
 class MilterProcess {
  public:
-  MilterProcess(std::filesystem::path binary, std::vector<std::string> args = {}, bool graceful = true);
+  MilterProcess(std::filesystem::path binary, std::vector<std::string> args = {},
+                bool graceful = true);
   ~MilterProcess();
   MilterProcess(const MilterProcess&) = delete;
   MilterProcess& operator=(const MilterProcess&) = delete;

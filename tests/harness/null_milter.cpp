@@ -8,14 +8,14 @@
 // as user postfix, may connect) or inet:port@127.0.0.1. Stops on SIGTERM/SIGINT.
 // Test-only code: per-connection state lives in smfi_setpriv; no global mutable state
 // besides the options, which are fixed before smfi_main starts its threads.
-#include <libmilter/mfapi.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
 
 namespace harness {
 namespace {
@@ -35,7 +35,9 @@ struct Conn {
   unsigned long body_bytes = 0;
 };
 
-Conn* conn_of(SMFICTX* ctx) { return static_cast<Conn*>(::smfi_getpriv(ctx)); }
+Conn* conn_of(SMFICTX* ctx) {
+  return static_cast<Conn*>(::smfi_getpriv(ctx));
+}
 
 sfsistat on_connect(SMFICTX* ctx, char* /*host*/, _SOCK_ADDR* /*addr*/) {
   // Owned by the context from here; freed in on_close.
@@ -56,9 +58,15 @@ sfsistat on_envfrom(SMFICTX* ctx, char** /*argv*/) {
 
 // HELO, header and end-of-header callbacks do nothing, but registering them makes
 // Postfix send every protocol step, as a real filter would (benchmark baseline).
-sfsistat on_helo(SMFICTX* /*ctx*/, char* /*name*/) { return SMFIS_CONTINUE; }
-sfsistat on_header(SMFICTX* /*ctx*/, char* /*name*/, char* /*value*/) { return SMFIS_CONTINUE; }
-sfsistat on_eoh(SMFICTX* /*ctx*/) { return SMFIS_CONTINUE; }
+sfsistat on_helo(SMFICTX* /*ctx*/, char* /*name*/) {
+  return SMFIS_CONTINUE;
+}
+sfsistat on_header(SMFICTX* /*ctx*/, char* /*name*/, char* /*value*/) {
+  return SMFIS_CONTINUE;
+}
+sfsistat on_eoh(SMFICTX* /*ctx*/) {
+  return SMFIS_CONTINUE;
+}
 
 sfsistat on_envrcpt(SMFICTX* ctx, char** /*argv*/) {
   if (Conn* c = conn_of(ctx); c != nullptr) {
@@ -163,7 +171,8 @@ int run(int argc, char** argv) {
   desc.xxfi_body = on_body;
   desc.xxfi_eom = on_eom;
   desc.xxfi_close = on_close;
-  if (::smfi_register(desc) != MI_SUCCESS || ::smfi_setconn(g_options.socket.data()) != MI_SUCCESS ||
+  if (::smfi_register(desc) != MI_SUCCESS ||
+      ::smfi_setconn(g_options.socket.data()) != MI_SUCCESS ||
       ::smfi_opensocket(true) != MI_SUCCESS) {
     std::fprintf(stderr, "null-milter: cannot listen on %s\n", g_options.socket.c_str());
     return 1;
@@ -178,4 +187,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace harness
 
-int main(int argc, char** argv) { return harness::run(argc, argv); }
+int main(int argc, char** argv) {
+  return harness::run(argc, argv);
+}

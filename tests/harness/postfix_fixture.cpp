@@ -1,25 +1,24 @@
 #include "tests/harness/postfix_fixture.h"
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <map>
+#include <netinet/in.h>
 #include <set>
+#include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <system_error>
 #include <thread>
+#include <unistd.h>
 
 #include "tests/common/test_support.h"
 
@@ -66,7 +65,8 @@ std::set<fs::path> open_by_sink(const fs::path& dir) {
     return open;
   }
   std::error_code ec;
-  for (fs::directory_iterator it("/proc/" + pid + "/fd", ec), end; !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it("/proc/" + pid + "/fd", ec), end; !ec && it != end;
+       it.increment(ec)) {
     std::error_code lec;
     const fs::path target = fs::read_symlink(it->path(), lec);
     if (!lec) {
@@ -78,7 +78,9 @@ std::set<fs::path> open_by_sink(const fs::path& dir) {
 
 }  // namespace
 
-fs::path instance_script() { return fs::path(SMIME_SOURCE_DIR) / "tests" / "harness" / "postfix-instance.sh"; }
+fs::path instance_script() {
+  return fs::path(SMIME_SOURCE_DIR) / "tests" / "harness" / "postfix-instance.sh";
+}
 
 PostfixInstance::PostfixInstance(InstanceOptions options) : options_(std::move(options)) {
   std::string templ = (fs::temp_directory_path() / "pfx-XXXXXX").string();
@@ -107,7 +109,8 @@ PostfixInstance::PostfixInstance(InstanceOptions options) : options_(std::move(o
     end_watchdog();
     std::error_code ec;
     fs::remove_all(dir_, ec);
-    throw std::runtime_error("postfix-instance.sh start failed (" + std::to_string(r.exit_code) + "): " + r.out);
+    throw std::runtime_error("postfix-instance.sh start failed (" + std::to_string(r.exit_code) +
+                             "): " + r.out);
   }
   running_ = true;
   const auto env = read_env_file(dir_ / "instance.env");
@@ -146,9 +149,13 @@ void PostfixInstance::start_watchdog() {
   }
   const std::string script = instance_script().string();
   const std::string dir = dir_.string();
-  const char* argv[] = {"/bin/bash", "-c",
-                        "IFS= read -r line; if [ \"$line\" != done ]; then exec bash \"$0\" stop \"$1\"; fi",
-                        script.c_str(), dir.c_str(), nullptr};
+  const char* argv[] = {
+      "/bin/bash",
+      "-c",
+      "IFS= read -r line; if [ \"$line\" != done ]; then exec bash \"$0\" stop \"$1\"; fi",
+      script.c_str(),
+      dir.c_str(),
+      nullptr};
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(fds[0]);
@@ -184,7 +191,9 @@ void PostfixInstance::end_watchdog() {
   }
 }
 
-std::string PostfixInstance::log() const { return testsupport::read_file(log_file()); }
+std::string PostfixInstance::log() const {
+  return testsupport::read_file(log_file());
+}
 
 bool PostfixInstance::wait_for_log(std::string_view needle, milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -200,11 +209,15 @@ bool PostfixInstance::wait_for_log(std::string_view needle, milliseconds timeout
   }
 }
 
-SubmitResult PostfixInstance::submit(const Message& m) const { return smtp_submit(smtp_port_, m); }
+SubmitResult PostfixInstance::submit(const Message& m) const {
+  return smtp_submit(smtp_port_, m);
+}
 
-std::pair<int, std::string> PostfixInstance::sendmail(const std::string& from, const std::vector<std::string>& to,
+std::pair<int, std::string> PostfixInstance::sendmail(const std::string& from,
+                                                      const std::vector<std::string>& to,
                                                       const std::string& data) const {
-  std::vector<std::string> argv{"/usr/sbin/sendmail", "-C", config_dir().string(), "-f", from, "-i", "--"};
+  std::vector<std::string> argv{
+      "/usr/sbin/sendmail", "-C", config_dir().string(), "-f", from, "-i", "--"};
   argv.insert(argv.end(), to.begin(), to.end());
   const auto r = testsupport::run(argv, data);
   return {r.exit_code, r.out};
@@ -228,7 +241,8 @@ std::vector<CapturedMessage> PostfixInstance::captured() const {
   return out;
 }
 
-std::vector<CapturedMessage> PostfixInstance::wait_for_messages(std::size_t n, milliseconds timeout) const {
+std::vector<CapturedMessage> PostfixInstance::wait_for_messages(std::size_t n,
+                                                                milliseconds timeout) const {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     // Also wait for the queue to drain: one message may reach the sink in several
@@ -251,7 +265,8 @@ std::vector<std::string> PostfixInstance::queue_ids() const {
   std::vector<std::string> ids;
   for (const char* q : {"maildrop", "incoming", "active", "deferred", "hold"}) {
     std::error_code ec;
-    for (fs::recursive_directory_iterator it(queue_dir() / q, ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::recursive_directory_iterator it(queue_dir() / q, ec), end; !ec && it != end;
+         it.increment(ec)) {
       if (it->is_regular_file(ec)) {
         ids.push_back(it->path().filename().string());
       }
@@ -281,7 +296,9 @@ bool PostfixInstance::wait_for_queue_empty(milliseconds timeout) const {
   }
 }
 
-std::vector<pid_t> PostfixInstance::pids() const { return processes_of(dir_); }
+std::vector<pid_t> PostfixInstance::pids() const {
+  return processes_of(dir_);
+}
 
 std::vector<pid_t> processes_of(const fs::path& dir) {
   const std::string env_needle = "MAIL_CONFIG=" + (dir / "etc").string();

@@ -14,7 +14,9 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
 
 std::string angle_address(std::string_view args) {
   const auto open = args.find('<');
@@ -68,8 +70,8 @@ CapturedMessage parse_sink_dump(std::string_view dump, const std::filesystem::pa
     } else if (starts_with(line, "Received: ")) {
       saw_received = true;
     } else if (!starts_with(line, "X-Client-Proto: ")) {
-      throw std::runtime_error("smtp-sink dump " + file.string() + ": unexpected record: " +
-                               std::string(line.substr(0, 80)));
+      throw std::runtime_error("smtp-sink dump " + file.string() +
+                               ": unexpected record: " + std::string(line.substr(0, 80)));
     }
   }
   if (!saw_received || m.mail_args.empty()) {
@@ -105,7 +107,9 @@ std::vector<std::pair<std::string, std::string>> split_header_fields(std::string
   return fields;
 }
 
-std::string CapturedMessage::envelope_from() const { return angle_address(mail_args); }
+std::string CapturedMessage::envelope_from() const {
+  return angle_address(mail_args);
+}
 
 std::vector<std::string> CapturedMessage::envelope_to() const {
   std::vector<std::string> out;

@@ -18,11 +18,12 @@ namespace harness {
 
 struct CapturedMessage {
   std::filesystem::path file;
-  std::string client_addr;             // X-Client-Addr
-  std::string helo;                    // X-Helo-Args
-  std::string mail_args;               // X-Mail-Args, e.g. "<a@example.org> SIZE=12 BODY=8BITMIME"
-  std::vector<std::string> rcpt_args;  // X-Rcpt-Args, e.g. "<b@example.net> ORCPT=rfc822;b@example.net"
-  std::string message;                 // header + empty line + body, LF line ends
+  std::string client_addr;  // X-Client-Addr
+  std::string helo;         // X-Helo-Args
+  std::string mail_args;    // X-Mail-Args, e.g. "<a@example.org> SIZE=12 BODY=8BITMIME"
+  std::vector<std::string>
+      rcpt_args;        // X-Rcpt-Args, e.g. "<b@example.net> ORCPT=rfc822;b@example.net"
+  std::string message;  // header + empty line + body, LF line ends
 
   std::string envelope_from() const;             // address inside <> of mail_args
   std::vector<std::string> envelope_to() const;  // addresses inside <> of rcpt_args

@@ -19,9 +19,9 @@ struct SmtpReply {
 };
 
 struct Message {
-  std::string from{};           // envelope sender, without <>; "" for the null sender
-  std::vector<std::string> to{};// envelope recipients, without <>
-  std::string data{};           // the RFC 5322 message, LF or CRLF line ends, not dot-stuffed
+  std::string from{};             // envelope sender, without <>; "" for the null sender
+  std::vector<std::string> to{};  // envelope recipients, without <>
+  std::string data{};             // the RFC 5322 message, LF or CRLF line ends, not dot-stuffed
   std::optional<std::string> auth_user{};  // SMTP AUTH PLAIN when set
   std::optional<std::string> auth_pass{};
   std::string helo = "client.test";

@@ -2,20 +2,20 @@
 // to prove PostfixInstance cleans up. Not registered with ctest. Each test prints
 //   INSTANCE dir=<dir> smtp=<port> sink=<port>
 // on stdout once its instance is up, then fails in its own way.
-#include <gtest/gtest.h>
+#include <cstdio>
 #include <signal.h>
+#include <stdexcept>
 #include <unistd.h>
 
-#include <cstdio>
-#include <stdexcept>
+#include <gtest/gtest.h>
 
 #include "tests/harness/postfix_fixture.h"
 
 namespace {
 
 void announce(const harness::PostfixInstance& pf) {
-  std::printf("INSTANCE dir=%s smtp=%u sink=%u\n", pf.dir().c_str(), static_cast<unsigned>(pf.smtp_port()),
-              static_cast<unsigned>(pf.sink_port()));
+  std::printf("INSTANCE dir=%s smtp=%u sink=%u\n", pf.dir().c_str(),
+              static_cast<unsigned>(pf.smtp_port()), static_cast<unsigned>(pf.sink_port()));
   std::fflush(stdout);
 }
 

@@ -1,8 +1,6 @@
 // The harness itself: instances clean up after failing tests (also when the test process
 // is killed), two instances run at once without clashing, the queue can be inspected,
 // and SMTP AUTH works against the instance's private sasldb.
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -11,6 +9,8 @@
 #include <set>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "tests/common/test_support.h"
 #include "tests/harness/postfix_fixture.h"
@@ -67,7 +67,8 @@ TEST_P(Cleanup, NothingOfTheInstanceIsLeftAfterAFailingTest) {
   EXPECT_TRUE(harness::port_is_free(c.sink)) << c.sink;
 }
 
-INSTANTIATE_TEST_SUITE_P(Child, Cleanup, ::testing::Values("FailsAnAssertion", "Throws", "IsKilled"));
+INSTANTIATE_TEST_SUITE_P(Child, Cleanup,
+                         ::testing::Values("FailsAnAssertion", "Throws", "IsKilled"));
 
 TEST(Fixture, TwoInstancesAtOnceDoNotClash) {
   // Started concurrently to exercise the port lock.
@@ -77,7 +78,8 @@ TEST(Fixture, TwoInstancesAtOnceDoNotClash) {
   const auto b = fb.get();
   EXPECT_NE(a->dir(), b->dir());
   EXPECT_NE(a->syslog_name(), b->syslog_name());
-  const std::set<std::uint16_t> ports{a->smtp_port(), a->sink_port(), b->smtp_port(), b->sink_port()};
+  const std::set<std::uint16_t> ports{a->smtp_port(), a->sink_port(), b->smtp_port(),
+                                      b->sink_port()};
   EXPECT_EQ(ports.size(), 4U);
 
   for (const auto* pf : {a.get(), b.get()}) {
@@ -102,13 +104,15 @@ TEST(Fixture, TwoInstancesAtOnceDoNotClash) {
   EXPECT_TRUE(harness::processes_of(dir_a).empty());
   EXPECT_FALSE(fs::exists(dir_a));
   // b is untouched by a's stop.
-  EXPECT_TRUE(b->submit({.from = "a@example.org", .to = {"c@example.net"}, .data = "\nx\n"}).accepted());
+  EXPECT_TRUE(
+      b->submit({.from = "a@example.org", .to = {"c@example.net"}, .data = "\nx\n"}).accepted());
 }
 
 TEST(Fixture, QueueHoldsMailWhileTheSinkTempfails) {
   // smtp-sink -r RCPT: every RCPT gets 450, so Postfix keeps the message deferred.
   const PostfixInstance pf({.sink_options = {"-r", "RCPT"}});
-  const auto r = pf.submit({.from = "alice@example.org", .to = {"bob@example.net"}, .data = "Subject: q\n\nq\n"});
+  const auto r = pf.submit(
+      {.from = "alice@example.org", .to = {"bob@example.net"}, .data = "Subject: q\n\nq\n"});
   ASSERT_TRUE(r.accepted()) << r.end.text;
   ASSERT_TRUE(pf.wait_for_log("status=deferred")) << pf.log();
   const auto ids = pf.queue_ids();

@@ -1,10 +1,10 @@
 // The harness's pure parts, without Postfix: smtp-sink dump parsing and SMTP DATA
 // encoding. Table-driven got/want cases.
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/harness/sink_capture.h"
 #include "tests/harness/smtp_client.h"
@@ -44,7 +44,9 @@ TEST(SinkDump, ParsesEnvelopeHeadersAndBody) {
   EXPECT_EQ(m.rcpt_args[0], "<bob@example.net> ORCPT=rfc822;bob@example.net");
   // smtp-sink's own Received and its appended empty line are gone; Postfix's stays.
   EXPECT_EQ(m.headers("Received").size(), 1U);
-  EXPECT_EQ(m.header("received"), "from client.test (localhost [127.0.0.1])\tby mx.pfx-test.test (Postfix) with ESMTP id A6EECA722D1");
+  EXPECT_EQ(m.header("received"),
+            "from client.test (localhost [127.0.0.1])\tby mx.pfx-test.test (Postfix) with ESMTP id "
+            "A6EECA722D1");
   EXPECT_EQ(m.headers("SUBJECT"), (std::vector<std::string>{"Halo", "second"}));
   EXPECT_EQ(m.header("X-Folded"), "one two");
   EXPECT_EQ(m.header("Missing"), "");
@@ -63,8 +65,9 @@ TEST(SinkDump, MessageWithoutHeaderFields) {
 }
 
 TEST(SinkDump, RejectsTextThatIsNotADump) {
-  for (const std::string bad : {"", "Subject: hi\n\nbody\n", "X-Client-Addr: 1\nX-Mail-Args: <a@b>\n",
-                                "X-Client-Addr: 1\nReceived: from x\n\tby s (smtp-sink)\n\nbody\n"}) {
+  for (const std::string bad :
+       {"", "Subject: hi\n\nbody\n", "X-Client-Addr: 1\nX-Mail-Args: <a@b>\n",
+        "X-Client-Addr: 1\nReceived: from x\n\tby s (smtp-sink)\n\nbody\n"}) {
     EXPECT_THROW(harness::parse_sink_dump(bad), std::runtime_error) << bad;
   }
 }
@@ -89,7 +92,8 @@ TEST(SmtpData, CrlfLineEndsAndDotStuffing) {
 
 TEST(SmtpSubmit, ReportsAnUnreachableServer) {
   // Port 1 on loopback: nothing listens there in a test machine.
-  const auto r = harness::smtp_submit(1, {.from = "a@example.org", .to = {"b@example.net"}, .data = "x\n"});
+  const auto r =
+      harness::smtp_submit(1, {.from = "a@example.org", .to = {"b@example.net"}, .data = "x\n"});
   EXPECT_NE(r.error.find("connect 127.0.0.1:1"), std::string::npos) << r.error;
   EXPECT_EQ(r.greeting.code, 0);
   EXPECT_FALSE(r.accepted());

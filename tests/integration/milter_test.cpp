@@ -1,10 +1,10 @@
 // The milter tooling: miltertest drives the null milter at protocol level, and the same
 // milter runs behind the private Postfix (header added, reject and tempfail replies
 // reach the SMTP client, {auth_authen} arrives, a dead milter tempfails).
-#include <gtest/gtest.h>
-
 #include <regex>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "tests/harness/milter_tools.h"
 #include "tests/harness/postfix_fixture.h"
@@ -52,10 +52,11 @@ mt.disconnect(conn)
 TEST(Miltertest, DrivesTheNullMilterAtProtocolLevel) {
   const NullMilter nm;
   const auto r = harness::run_miltertest(
-      kNullMilterScript, {{"SOCKET", nm.libmilter_spec()},
-                          {"AUTH", "alice"},
-                          {"EXPECT_REPLY", "accept"},
-                          {"EXPECT_HEADER", "queue-id=4ABCDE12F; auth=alice; rcpts=2; body-bytes=14"}});
+      kNullMilterScript,
+      {{"SOCKET", nm.libmilter_spec()},
+       {"AUTH", "alice"},
+       {"EXPECT_REPLY", "accept"},
+       {"EXPECT_HEADER", "queue-id=4ABCDE12F; auth=alice; rcpts=2; body-bytes=14"}});
   EXPECT_EQ(r.exit_code, 0) << r.output << nm.output();
   EXPECT_NE(r.output.find("header ok"), std::string::npos) << r.output;
 }
@@ -64,19 +65,21 @@ TEST(Miltertest, ReportsAFailedExpectation) {
   // The runner must not hide failures: the same script with a wrong expectation fails.
   const NullMilter nm;
   const auto r = harness::run_miltertest(
-      kNullMilterScript, {{"SOCKET", nm.libmilter_spec()},
-                          {"AUTH", "alice"},
-                          {"EXPECT_REPLY", "accept"},
-                          {"EXPECT_HEADER", "queue-id=4ABCDE12F; auth=mallory; rcpts=2; body-bytes=14"}});
+      kNullMilterScript,
+      {{"SOCKET", nm.libmilter_spec()},
+       {"AUTH", "alice"},
+       {"EXPECT_REPLY", "accept"},
+       {"EXPECT_HEADER", "queue-id=4ABCDE12F; auth=mallory; rcpts=2; body-bytes=14"}});
   EXPECT_NE(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("was not added"), std::string::npos) << r.output;
 }
 
 TEST(Miltertest, SeesTheRejectReply) {
   const NullMilter nm({"-a", "reject"});
-  const auto r = harness::run_miltertest(
-      kNullMilterScript, {{"SOCKET", nm.libmilter_spec()}, {"AUTH", ""}, {"EXPECT_REPLY", "reject"},
-                          {"EXPECT_HEADER", ""}});
+  const auto r = harness::run_miltertest(kNullMilterScript, {{"SOCKET", nm.libmilter_spec()},
+                                                             {"AUTH", ""},
+                                                             {"EXPECT_REPLY", "reject"},
+                                                             {"EXPECT_HEADER", ""}});
   EXPECT_EQ(r.exit_code, 0) << r.output << nm.output();
   EXPECT_NE(r.output.find("reject ok"), std::string::npos) << r.output;
 }
@@ -107,18 +110,20 @@ TEST(PostfixWithMilter, NullMilterHeaderArrivesWithQueueIdAndLogin) {
   ASSERT_TRUE(r2.accepted()) << r2.auth.text << r2.end.text;
   const auto got2 = pf.wait_for_messages(1);
   ASSERT_EQ(got2.size(), 1U);
-  EXPECT_EQ(got2[0].header("X-Null-Milter"),
-            "queue-id=" + r2.queue_id() + "; auth=bob@mx." + pf.syslog_name() + ".test; rcpts=1; body-bytes=3");
+  EXPECT_EQ(got2[0].header("X-Null-Milter"), "queue-id=" + r2.queue_id() + "; auth=bob@mx." +
+                                                 pf.syslog_name() + ".test; rcpts=1; body-bytes=3");
 }
 
 TEST(PostfixWithMilter, UnauthenticatedMailCarriesNoLogin) {
   const NullMilter nm;
   const PostfixInstance pf({.milters = {nm.postfix_spec()}});
-  const auto r = pf.submit({.from = "a@example.org", .to = {"b@example.net", "c@example.net"}, .data = "\nx\n"});
+  const auto r = pf.submit(
+      {.from = "a@example.org", .to = {"b@example.net", "c@example.net"}, .data = "\nx\n"});
   ASSERT_TRUE(r.accepted()) << r.end.text;
   const auto got = pf.wait_for_messages(1);
   ASSERT_EQ(got.size(), 1U);
-  EXPECT_EQ(got[0].header("X-Null-Milter"), "queue-id=" + r.queue_id() + "; auth=none; rcpts=2; body-bytes=3");
+  EXPECT_EQ(got[0].header("X-Null-Milter"),
+            "queue-id=" + r.queue_id() + "; auth=none; rcpts=2; body-bytes=3");
 }
 
 TEST(PostfixWithMilter, RejectAndTempfailReachTheClient) {
@@ -126,7 +131,8 @@ TEST(PostfixWithMilter, RejectAndTempfailReachTheClient) {
   const NullMilter tempfailing({"-a", "tempfail"});
   for (const auto* nm : {&rejecting, &tempfailing}) {
     const PostfixInstance pf({.milters = {nm->postfix_spec()}});
-    const auto r = pf.submit({.from = "a@example.org", .to = {"b@example.net"}, .data = "Subject: no\n\nx\n"});
+    const auto r =
+        pf.submit({.from = "a@example.org", .to = {"b@example.net"}, .data = "Subject: no\n\nx\n"});
     EXPECT_EQ(r.data.code, 354);
     if (nm == &rejecting) {
       EXPECT_EQ(r.end.code, 550);
@@ -142,9 +148,11 @@ TEST(PostfixWithMilter, RejectAndTempfailReachTheClient) {
 
 TEST(PostfixWithMilter, DeadMilterTempfailsByDefault) {
   const PostfixInstance pf({.milters = {"unix:/nonexistent/smime-harness.sock"}});
-  const auto r = pf.submit({.from = "a@example.org", .to = {"b@example.net"}, .data = "Subject: no\n\nx\n"});
+  const auto r =
+      pf.submit({.from = "a@example.org", .to = {"b@example.net"}, .data = "Subject: no\n\nx\n"});
   EXPECT_FALSE(r.accepted());
-  const bool tempfailed = (r.mail.code >= 400 && r.mail.code < 500) || (r.end.code >= 400 && r.end.code < 500) ||
+  const bool tempfailed = (r.mail.code >= 400 && r.mail.code < 500) ||
+                          (r.end.code >= 400 && r.end.code < 500) ||
                           (!r.rcpt.empty() && r.rcpt[0].code >= 400 && r.rcpt[0].code < 500);
   EXPECT_TRUE(tempfailed) << "mail " << r.mail.code << " end " << r.end.code << " " << r.end.text;
   EXPECT_TRUE(pf.captured().empty());

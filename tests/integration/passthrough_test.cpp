@@ -1,13 +1,13 @@
 // A message goes through a real private Postfix to smtp-sink and arrives unchanged:
 // UTF-8 8bit text, a 990-octet line, dot lines, a folded header and a binary attachment.
 // Also documents what Postfix does to a line longer than smtp_line_length_limit (998).
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/harness/postfix_fixture.h"
 #include "tests/integration/sample_mail.h"
@@ -20,8 +20,12 @@ using harness::Message;
 using harness::PostfixInstance;
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
-std::string header_of(const std::string& m) { return m.substr(0, m.find("\n\n") + 1); }
-std::string body_of(const std::string& m) { return m.substr(m.find("\n\n") + 2); }
+std::string header_of(const std::string& m) {
+  return m.substr(0, m.find("\n\n") + 1);
+}
+std::string body_of(const std::string& m) {
+  return m.substr(m.find("\n\n") + 2);
+}
 
 Fields without(const Fields& fields, const std::string& name) {
   Fields out;
@@ -88,7 +92,8 @@ TEST_F(Passthrough, Utf8LongLineAndBinaryAttachmentArriveUnchanged) {
 
 TEST_F(Passthrough, SeveralRecipientsAndTheNullSender) {
   const std::string sent = "Subject: bounce-like\n\nno sender\n";
-  const auto got = send_one({.from = "", .to = {"bob@example.net", "carol@example.com"}, .data = sent});
+  const auto got =
+      send_one({.from = "", .to = {"bob@example.net", "carol@example.com"}, .data = sent});
   EXPECT_EQ(got.envelope_from(), "");
   auto rcpts = got.envelope_to();
   std::sort(rcpts.begin(), rcpts.end());  // Postfix does not keep the RCPT order

@@ -24,7 +24,9 @@ std::string base64_lines(const std::string& data) {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string flat;
   std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(data[k])); };
+  const auto byte = [&](std::size_t k) {
+    return static_cast<unsigned>(static_cast<unsigned char>(data[k]));
+  };
   for (; i + 2 < data.size(); i += 3) {
     const unsigned n = (byte(i) << 16U) | (byte(i + 1) << 8U) | byte(i + 2);
     for (const unsigned shift : {18U, 12U, 6U, 0U}) {
@@ -69,7 +71,8 @@ std::string base64_decode(const std::string& text) {
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      out += static_cast<char>(static_cast<unsigned char>((acc >> static_cast<unsigned>(bits)) & 0xFFU));
+      out += static_cast<char>(
+          static_cast<unsigned char>((acc >> static_cast<unsigned>(bits)) & 0xFFU));
     }
   }
   return out;
