@@ -247,6 +247,16 @@ std::string as_entity(std::string entity, const Limits& limits) {
   return entity;
 }
 
+// The enveloped entity is the message (or sits only inside signature wrappers, which
+// were verified before and cannot survive decryption): outer headers + decrypted entity.
+std::string whole_message(std::string_view message, std::string entity, const Limits& limits) {
+  if (looks_like_der(message)) {
+    return entity;
+  }
+  auto top = parse_raw_entity(message, limits);
+  return outer_headers(top ? top->header : std::string_view()) + as_entity(std::move(entity), limits);
+}
+
 }  // namespace
 
 policy::Result<DecryptResult> decrypt_message(std::string_view message, KeyProvider& keys,
@@ -283,17 +293,8 @@ policy::Result<DecryptResult> decrypt_message(std::string_view message, KeyProvi
     result.authenticated = result.authenticated && cms && cms_type(**cms) == NID_id_smime_ct_authEnvelopedData;
     ++result.layers;
     if (f.signed_chain && finder.found.size() == 1) {
-      // The enveloped entity is the message (or sits only inside signature wrappers,
-      // which were verified before and cannot survive decryption): outer headers +
-      // the decrypted entity.
       result.whole_message = true;
-      if (looks_like_der(message)) {
-        out = std::move(opened->entity);
-      } else {
-        auto top = parse_raw_entity(message, options.limits);
-        out = outer_headers(top ? top->header : std::string_view()) +
-              as_entity(std::move(opened->entity), options.limits);
-      }
+      out = whole_message(message, std::move(opened->entity), options.limits);
       pos = message.size();
       break;
     }

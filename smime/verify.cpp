@@ -94,6 +94,8 @@ struct Walker {
 
   void check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, const std::vector<ossl::Cert>& untrusted,
                     const std::string& content_error);
+  std::vector<ossl::Cert> attach_signer_certs(CMS_ContentInfo* cms) const;
+  policy::Status drain(BIO* chain, std::string* out) const;
   policy::Result<Layer> verify_layer(std::string_view der, const std::string* detached);
   void add_layer(Layer layer, std::string content, const std::string& part);
   policy::Status walk(std::string_view raw, std::size_t depth, const std::string& part);
@@ -156,6 +158,48 @@ void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, con
   s.result = AuthResult::kPass;
 }
 
+// Signer certificates may come from the message, the store's intermediates or its
+// anchors; returns the untrusted helpers for path building (message + intermediates).
+std::vector<ossl::Cert> Walker::attach_signer_certs(CMS_ContentInfo* cms) const {
+  std::vector<ossl::Cert> untrusted;
+  const ossl::CertStack msg_certs(::CMS_get1_certs(cms));
+  for (int i = 0; i < sk_X509_num(msg_certs.get()); ++i) {
+    untrusted.push_back(ossl::share(sk_X509_value(msg_certs.get(), i)));
+  }
+  for (const auto& c : intermediates) {
+    untrusted.push_back(ossl::share(c.get()));
+  }
+  std::vector<ossl::Cert> lookup;  // where signer certificates may be found (not trust)
+  for (const auto& c : untrusted) {
+    lookup.push_back(ossl::share(c.get()));
+  }
+  for (const auto& c : anchors) {
+    lookup.push_back(ossl::share(c.get()));
+  }
+  const ossl::CertStack lookup_stack = ossl::make_stack(lookup);
+  ::CMS_set1_signers_certs(cms, lookup_stack.get(), 0);
+  ::ERR_clear_error();
+  return untrusted;
+}
+
+// Reads the digest chain to its end (computing the digests); keeps the bytes in `out`
+// when given (opaque content), bounded by the message size limit.
+policy::Status Walker::drain(BIO* chain, std::string* out) const {
+  std::array<char, 16384> buf{};
+  for (;;) {
+    const int n = ::BIO_read(chain, buf.data(), static_cast<int>(buf.size()));
+    if (n <= 0) {
+      return {};
+    }
+    if (out != nullptr) {
+      if (out->size() + static_cast<std::size_t>(n) > opt.limits.max_message_bytes) {
+        return policy::unexpected(Errc::kLimitExceeded, "signed content exceeds the size limit");
+      }
+      out->append(buf.data(), static_cast<std::size_t>(n));
+    }
+  }
+}
+
 policy::Result<Layer> Walker::verify_layer(std::string_view der, const std::string* detached) {
   if (auto st = load_trust(); !st) {
     return st.error();
@@ -175,24 +219,7 @@ policy::Result<Layer> Walker::verify_layer(std::string_view der, const std::stri
   if (detached == nullptr && ::CMS_is_detached(cms) == 1) {
     return policy::unexpected(Errc::kMalformedInput, "opaque signed-data carries no content");
   }
-  std::vector<ossl::Cert> untrusted;
-  const ossl::CertStack msg_certs(::CMS_get1_certs(cms));
-  for (int i = 0; i < sk_X509_num(msg_certs.get()); ++i) {
-    untrusted.push_back(ossl::share(sk_X509_value(msg_certs.get(), i)));
-  }
-  for (const auto& c : intermediates) {
-    untrusted.push_back(ossl::share(c.get()));
-  }
-  std::vector<ossl::Cert> lookup;  // where signer certificates may be found (not trust)
-  for (const auto& c : untrusted) {
-    lookup.push_back(ossl::share(c.get()));
-  }
-  for (const auto& c : anchors) {
-    lookup.push_back(ossl::share(c.get()));
-  }
-  const ossl::CertStack lookup_stack = ossl::make_stack(lookup);
-  ::CMS_set1_signers_certs(cms, lookup_stack.get(), 0);
-  ::ERR_clear_error();
+  const std::vector<ossl::Cert> untrusted = attach_signer_certs(cms);
   ossl::Bio content_in = detached != nullptr ? ossl::mem_view(*detached) : ossl::Bio();
   BIO* chain_raw = ::CMS_dataInit(cms, content_in.get());
   Layer layer;
@@ -210,18 +237,8 @@ policy::Result<Layer> Walker::verify_layer(std::string_view der, const std::stri
   }
   (void)content_in.release();  // the digest chain now owns it and frees it with itself
   const ossl::Bio digests(chain_raw);
-  std::array<char, 16384> buf{};
-  for (;;) {
-    const int n = ::BIO_read(digests.get(), buf.data(), static_cast<int>(buf.size()));
-    if (n <= 0) {
-      break;
-    }
-    if (detached == nullptr) {
-      if (layer.content.size() + static_cast<std::size_t>(n) > opt.limits.max_message_bytes) {
-        return policy::unexpected(Errc::kLimitExceeded, "signed content exceeds the size limit");
-      }
-      layer.content.append(buf.data(), static_cast<std::size_t>(n));
-    }
+  if (auto st = drain(digests.get(), detached == nullptr ? &layer.content : nullptr); !st) {
+    return st.error();
   }
   for (int i = 0; i < sk_CMS_SignerInfo_num(infos); ++i) {
     SignerReport s;

@@ -74,6 +74,9 @@ policy::Result<Revocation> FakeRevocation::status(const X509& cert, const X509& 
   if (unavailable) {
     return policy::unexpected(policy::Errc::kUnavailable, "fake revocation store is down");
   }
+  if (!revoke_subject.empty() && inspect(cert).subject.find(revoke_subject) != std::string::npos) {
+    return Revocation{RevocationState::kRevoked, "cACompromise", 0, ""};
+  }
   for (const auto& crl : crls) {
     if (::X509_NAME_cmp(::X509_CRL_get_issuer(crl.get()), ::X509_get_subject_name(&issuer)) != 0) {
       continue;

@@ -31,6 +31,7 @@ class FakeRevocation : public RevocationChecker {
   std::vector<ossl::Crl> crls;
   RevocationState no_crl = RevocationState::kGood;
   bool unavailable = false;
+  std::string revoke_subject;  // when set, any certificate whose subject contains it is revoked
   policy::Result<Revocation> status(const X509& cert, const X509& issuer) override;
 };
 

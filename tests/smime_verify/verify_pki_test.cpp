@@ -176,6 +176,51 @@ TEST(VerifyPki, RevocationUnknownAndUnavailableAreTempErrors) {
   EXPECT_NE(rep.signers.at(0).detail.find("unavailable"), std::string::npos);
 }
 
+TEST(VerifyPki, RevokedIntermediateFailsTheSigner) {
+  auto trust = pki_trust();
+  auto rev = pki_revocation();
+  rev.revoke_subject = "CN=Test Issuing CA";
+  const std::string msg = sign_by({"alice"}, "alice@example.gov", sample_entity());
+  const auto rep = verify_ok(msg, "alice@example.gov", trust, rev);
+  EXPECT_EQ(rep.result, AuthResult::kFail);
+  EXPECT_EQ(rep.reason, "revoked");
+  EXPECT_NE(rep.signers.at(0).detail.find("Test Issuing CA"), std::string::npos) << rep.signers[0].detail;
+}
+
+TEST(VerifyPki, KeyUsageNotForEmailSigning) {
+  // Leaves made here by the openssl CLI under the test issuing CA: one whose keyUsage
+  // only allows key agreement, one whose extendedKeyUsage is serverAuth only.
+  const testsupport::TempDir dir;
+  auto trust = pki_trust();
+  auto rev = pki_revocation();
+  rev.no_crl = RevocationState::kGood;
+  const std::pair<const char*, const char*> cases[] = {
+      {"ku", "keyUsage=critical,keyAgreement\nsubjectAltName=email:odd@example.gov\n"},
+      {"eku", "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=email:odd@example.gov\n"},
+  };
+  for (const auto& [name, ext] : cases) {
+    SCOPED_TRACE(name);
+    const std::string base = (dir / name).string();
+    ASSERT_EQ(testsupport::run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                                "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=Odd"})
+                  .exit_code,
+              0);
+    testsupport::write_file(base + ".ext", ext);
+    ASSERT_EQ(testsupport::run({"openssl", "x509", "-req", "-in", base + ".csr", "-CA",
+                                testsupport::pki("inter.crt").string(), "-CAkey", testsupport::pki("inter.key").string(),
+                                "-set_serial", "4242", "-days", "30", "-extfile", base + ".ext", "-out", base + ".crt"})
+                  .exit_code,
+              0);
+    const std::string msg = openssl_cms({"-sign", "-signer", base + ".crt", "-inkey", base + ".key", "-certfile",
+                                         testsupport::pki("inter.crt").string()},
+                                        sample_entity());
+    const auto rep = verify_ok(msg, "odd@example.gov", trust, rev);
+    EXPECT_EQ(rep.result, AuthResult::kFail);
+    EXPECT_EQ(rep.reason, "untrusted-chain");
+    EXPECT_NE(rep.signers.at(0).detail.find("purpose"), std::string::npos) << rep.signers[0].detail;
+  }
+}
+
 TEST(VerifyPki, TrustStoreUnavailableIsAnError) {
   auto trust = pki_trust();
   trust.unavailable = true;
