@@ -81,6 +81,16 @@ std::size_t count_ci(std::string_view hay, std::string_view needle) {
   return n;
 }
 
+// RFC 5322 3.6.8 field name (printable ASCII but colon), tolerating the obsolete
+// white space before the colon (RFC 5322 4.5.8); "" when invalid (e.g. an mbox From_ line).
+std::string_view field_name(std::string_view raw) {
+  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t')) {
+    raw.remove_suffix(1);
+  }
+  const bool ok = std::all_of(raw.begin(), raw.end(), [](char c) { return c > 32 && c < 127; });
+  return ok ? raw : std::string_view();
+}
+
 bool has_8bit(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
                      [](char c) { return (static_cast<unsigned char>(c) & 0x80U) != 0; });
@@ -275,10 +285,11 @@ policy::Result<SplitMessage> split_message(std::string_view message, const Limit
       }
     } else {
       const std::size_t colon = line.find(':');
-      if (colon == std::string_view::npos || colon == 0) {
-        return unexpected(Errc::kMalformedInput, "header line without a field name");
+      const std::string_view name =
+          colon == std::string_view::npos ? std::string_view() : field_name(line.substr(0, colon));
+      if (name.empty()) {
+        return unexpected(Errc::kMalformedInput, "header line without a valid field name");
       }
-      const std::string_view name = line.substr(0, colon);
       if (iequals(name, "MIME-Version")) {
         current = nullptr;
         continue;

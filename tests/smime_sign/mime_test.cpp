@@ -65,6 +65,10 @@ TEST(MimeSplit, RejectsBadInput) {
       {"empty", "", {}, Errc::kMalformedInput},
       {"continuation first", " x: y\n\nbody", {}, Errc::kMalformedInput},
       {"no field name", "this is not a header\n\nbody", {}, Errc::kMalformedInput},
+      {"mbox From_ line",
+       "From alice@example.gov Tue Nov 24 10:00:00 2026\nSubject: x\n\nbody",
+       {},
+       Errc::kMalformedInput},
       {"too big", "Subject: 0123456789\n\nbody", tiny, Errc::kLimitExceeded},
       {"headers too big", "Subject: 0123456789\n\nbody", tiny_headers, Errc::kLimitExceeded},
   };
