@@ -152,31 +152,55 @@ policy::Status set_quoted_printable(GMimePart* part, const std::string& raw) {
   return {};
 }
 
-// Re-encodes one leaf so it is 7-bit safe (RFC 8551 3.1.2: 7-bit for signed data).
-policy::Status make_leaf_7bit(GMimePart* part) {
-  const GMimeContentEncoding enc = ::g_mime_part_get_content_encoding(part);
-  if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
-      enc == GMIME_CONTENT_ENCODING_UUENCODE) {
+// The content as it stands in the message (still transfer-encoded).
+std::string raw_content(GMimeDataWrapper* content) {
+  GMimeStream* stream = ::g_mime_data_wrapper_get_stream(content);  // borrowed
+  GPtr<GMimeStream> mem(::g_mime_stream_mem_new());
+  if (stream == nullptr || ::g_mime_stream_reset(stream) != 0 ||
+      ::g_mime_stream_write_to_stream(stream, mem.get()) < 0) {
     return {};
   }
+  ::g_mime_stream_reset(stream);
+  return stream_bytes(mem.get());
+}
+
+void set_base64(GMimePart* part, const std::string& decoded) {
+  GPtr<GMimeStream> stream(::g_mime_stream_mem_new_with_buffer(decoded.data(), decoded.size()));
+  GPtr<GMimeDataWrapper> wrapper(
+      ::g_mime_data_wrapper_new_with_stream(stream.get(), GMIME_CONTENT_ENCODING_DEFAULT));
+  ::g_mime_part_set_content(part, wrapper.get());
+  ::g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+}
+
+// Re-encodes one leaf so it is 7-bit safe (RFC 8551 3.1.2: 7-bit for signed data).
+// Parts already in base64/QP are kept as written unless their encoded form itself
+// breaks the rules (8-bit octets, lines of 998+ octets, bare "From ").
+policy::Status make_leaf_7bit(GMimePart* part) {
   GMimeDataWrapper* content = ::g_mime_part_get_content(part);  // borrowed
   if (content == nullptr) {
+    return {};
+  }
+  const GMimeContentEncoding enc = ::g_mime_part_get_content_encoding(part);
+  const bool encoded = enc == GMIME_CONTENT_ENCODING_BASE64 ||
+                       enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+                       enc == GMIME_CONTENT_ENCODING_UUENCODE;
+  if (encoded && !needs_transfer_encoding(raw_content(content))) {
     return {};
   }
   GPtr<GMimeStream> mem(::g_mime_stream_mem_new());
   if (::g_mime_data_wrapper_write_to_stream(content, mem.get()) < 0) {
     return unexpected(Errc::kMalformedInput, "cannot read the content of a MIME part");
   }
-  if (!needs_transfer_encoding(stream_bytes(mem.get()))) {
+  const std::string decoded = stream_bytes(mem.get());
+  if (!encoded && !needs_transfer_encoding(decoded)) {
     return {};
   }
   GMimeContentType* type = ::g_mime_object_get_content_type(GMIME_OBJECT(part));  // borrowed
-  const bool text = type != nullptr && ::g_mime_content_type_is_type(type, "text", "*");
-  if (!text) {
-    ::g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
-    return {};
+  if (type != nullptr && ::g_mime_content_type_is_type(type, "text", "*")) {
+    return set_quoted_printable(part, decoded);
   }
-  return set_quoted_printable(part, stream_bytes(mem.get()));
+  set_base64(part, decoded);
+  return {};
 }
 
 struct Walk {
@@ -229,7 +253,7 @@ policy::Status check_line_lengths(std::string_view crlf) {
     }
     if (end - start >= kMaxLine) {
       return unexpected(Errc::kInvalidArgument,
-                        "a MIME header line of the entity is 998 octets or longer");
+                        "a Content-* header line of the entity is 998 octets or longer");
     }
     start = end + 2;
   }

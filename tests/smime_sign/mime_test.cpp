@@ -252,3 +252,62 @@ TEST(MimeCanonical, OddMimeStillCanonicalises) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(MimeCanonical, BrokenPreEncodedPartsAreReencoded) {
+  const std::string b64_one_line = smime::base64_lines(std::string(3000, 'z'));
+  std::string unwrapped;
+  for (const char c : b64_one_line) {
+    if (c != '\r' && c != '\n') {
+      unwrapped.push_back(c);
+    }
+  }
+  struct Case {
+    const char* name;
+    std::string message;
+    const char* want;  // text expected in the canonical entity
+  };
+  const Case cases[] = {
+      {"base64 in one 4000-char line",
+       "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n" + unwrapped +
+           "\n",
+       "Content-Transfer-Encoding: base64"},
+      {"QP with raw 8-bit octets",
+       "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: "
+       "quoted-printable\n\nCaf\xc3\xa9 =\n"
+       "ok\n",
+       "Caf=C3=A9"},
+      {"QP with a bare From_ line",
+       "Content-Type: text/plain\nContent-Transfer-Encoding: quoted-printable\n\nFrom here\n",
+       "=46rom here"},
+  };
+  for (const auto& c : cases) {
+    auto split = smime::split_message(c.message, {});
+    ASSERT_TRUE(split) << c.name;
+    auto entity = smime::canonical_entity(*split, {});
+    ASSERT_TRUE(entity) << c.name << ": " << entity.error().message();
+    EXPECT_TRUE(seven_bit(*entity) && crlf_canonical(*entity)) << c.name << "\n" << *entity;
+    EXPECT_NE(entity->find(c.want), std::string::npos) << c.name << "\n" << *entity;
+  }
+  // A well-formed base64 part is kept exactly as written.
+  const std::string good =
+      "Content-Type: image/png\nContent-Transfer-Encoding: base64\n\niVBORw0KGgo=\n";
+  auto split = smime::split_message(good, {});
+  ASSERT_TRUE(split);
+  auto entity = smime::canonical_entity(*split, {});
+  ASSERT_TRUE(entity);
+  EXPECT_NE(entity->find("\r\n\r\niVBORw0KGgo=\r\n"), std::string::npos) << *entity;
+}
+
+TEST(MimeCanonical, OverlongEntityHeaderIsRefused) {
+  const std::string message =
+      "Content-Type: text/plain; name=\"" + std::string(1200, 'n') + "\"\n\nbody\n";
+  auto split = smime::split_message(message, {});
+  ASSERT_TRUE(split);
+  auto r = smime::canonical_entity(*split, {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::kInvalidArgument) << r.error().message();
+}
+
+}  // namespace
