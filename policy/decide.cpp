@@ -120,6 +120,10 @@ void decide_outbound(const Config& c, const Classification& cls, const Envelope&
     decide_signing(c, rule, facts, d);
   }
   d.algorithms = algorithms_for(rule.profile, all_modern);
+  if (d.failure) {  // nothing is signed or encrypted on a failure verdict
+    d.sign = d.verdict.action == Action::kAccept && d.sign;
+    d.encrypt = d.verdict.action == Action::kAccept && d.encrypt;
+  }
   if (d.sign || d.encrypt) {
     d.reasons.push_back(
         "profile " + std::string(name(rule.profile)) + ": " + std::string(name(d.algorithms.cipher)) +
@@ -129,10 +133,6 @@ void decide_outbound(const Config& c, const Classification& cls, const Envelope&
              ? (all_modern ? " (every recipient announced modern algorithms)"
                            : " (not every recipient announced modern algorithms)")
              : ""));
-  }
-  if (d.failure) {  // nothing is signed or encrypted on a failure verdict
-    d.sign = d.verdict.action == Action::kAccept && d.sign;
-    d.encrypt = d.verdict.action == Action::kAccept && d.encrypt;
   }
 }
 

@@ -189,7 +189,7 @@ void check_against_mode(const TomlReader& r, const toml::node& n, const Rule& ru
 }
 
 Rule read_rule(const TomlReader& r, const toml::node& n, std::size_t index, const Config& c) {
-  const std::string where = "rule[" + std::to_string(index + 1) + "]";
+  const std::string where = "rule #" + std::to_string(index + 1);
   const auto* t = n.as_table();
   if (t == nullptr) {
     r.fail(n, where + ": expected a table ([[rule]])");

@@ -48,7 +48,9 @@ void TomlReader::allow_only(const toml::table& t, std::string_view where,
       }
       const auto& src = k.source().begin.line != 0 ? k.source() : v.source();
       fail(src, "unknown key '" + std::string(k.str()) + "' in " +
-                    (where.empty() ? std::string("the top level") : "[" + std::string(where) + "]") +
+                    (where.empty() ? std::string("the top level")
+                     : where.find(' ') == std::string_view::npos ? "[" + std::string(where) + "]"
+                                                                 : std::string(where)) +
                     " (known: " + known + ")");
     }
   }
