@@ -36,6 +36,9 @@ TEST(VerifyPki, DetachedSignatureReportsSigner) {
   EXPECT_EQ(s.fingerprint.size(), 64U);
   EXPECT_NEAR(static_cast<double>(s.signing_time), static_cast<double>(std::time(nullptr)), 600.0);
   EXPECT_EQ(s.chain.size(), 3U);  // leaf, inter, root
+  EXPECT_TRUE(s.capabilities.present);  // openssl cms -sign sends SMIMECapabilities
+  EXPECT_TRUE(s.capabilities.aes256_cbc);
+  EXPECT_FALSE(s.capabilities_der.empty());
   EXPECT_TRUE(rep.whole_message);
   EXPECT_NE(rep.content.find("Selamat pagi"), std::string::npos);
   EXPECT_EQ(rep.content.find("pkcs7-signature"), std::string::npos);
@@ -125,6 +128,9 @@ TEST(VerifyPki, TamperedContentFails) {
     if (r) {
       EXPECT_NE(r->result, AuthResult::kPass);
       EXPECT_TRUE(r->reason == "bad-signature" || r->reason == "malformed") << r->reason;
+      for (const auto& s : r->signers) {
+        EXPECT_FALSE(s.capabilities.present) << "attributes of a bad signature must not be used";
+      }
     } else {
       EXPECT_EQ(r.error().code(), policy::Errc::kMalformedInput) << r.error().message();
     }
