@@ -72,10 +72,14 @@ std::string to_crlf(std::string_view s) {
   return out;
 }
 
+// Occurrences of lowercase `needle` in `hay`, ignoring case, without copying `hay`.
 std::size_t count_ci(std::string_view hay, std::string_view needle) {
-  const std::string h = lower(hay);
+  const auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
+  };
   std::size_t n = 0;
-  for (std::size_t pos = h.find(needle); pos != std::string::npos; pos = h.find(needle, pos + 1)) {
+  for (auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), same);
+       it != hay.end(); it = std::search(it + 1, hay.end(), needle.begin(), needle.end(), same)) {
     ++n;
   }
   return n;
