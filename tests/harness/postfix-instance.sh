@@ -2,6 +2,7 @@
 # postfix-instance.sh: a private, non-default Postfix instance for tests and the demo.
 #
 #   postfix-instance.sh start  DIR [options]   create DIR, start Postfix + smtp-sink, wait
+#                                              (exit 75: a port was taken meanwhile, retry)
 #   postfix-instance.sh stop   DIR             stop everything of DIR (also after a partial
 #                                              start) and remove DIR
 #   postfix-instance.sh status DIR             print the pids of DIR's processes; exit 0 when
@@ -38,6 +39,19 @@ die() {
   exit 1
 }
 
+# Exit status 75 (EX_TEMPFAIL) when a port we picked was taken before we bound it:
+# the caller may simply start again.
+readonly EXIT_PORT_RACE=75
+die_start() {
+  local dir=$1
+  shift
+  echo "postfix-instance: $*" >&2
+  if grep -qs 'Address already in use' "$dir"/log/*.log; then
+    exit "$EXIT_PORT_RACE"
+  fi
+  exit 1
+}
+
 usage() {
   sed -n '2,20p' "$0" >&2
   exit 2
@@ -62,10 +76,14 @@ pick_port() {
   die "no free port found"
 }
 
-# Waits until something accepts on 127.0.0.1:$1 and greets with 220.
+# Waits until something accepts on 127.0.0.1:$1 and greets with 220; gives up early
+# when process $2 (if given) has died.
 wait_smtp() {
-  local port=$1 deadline=$((SECONDS + 30)) line
+  local port=$1 pid=${2:-} deadline=$((SECONDS + 30)) line
   while ((SECONDS < deadline)); do
+    if [[ -n $pid ]] && ! alive "$pid"; then
+      return 1
+    fi
     if exec 3<>"/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
       line=
       read -r -t 5 line <&3 || true
@@ -267,15 +285,19 @@ cmd_start() {
   start_sink "$dir" "$sink_port"
   if ! postfix -c "$dir/etc" start >>"$dir/log/postfix-start.log" 2>&1; then
     cat "$dir/log/postfix-start.log" >&2
-    die "postfix start failed (see above)"
-  fi
-  if ! wait_smtp "$smtp_port"; then
     tail -n 30 "$dir/log/postfix.log" >&2 2>/dev/null || true
-    die "smtpd on 127.0.0.1:$smtp_port did not answer"
+    # Postfix commands write their fatal errors to stderr only on a terminal: ask
+    # `postfix check` again on a pseudo-terminal (script(1), Debian's bsdutils).
+    script -qec "postfix -c $dir/etc check" /dev/null </dev/null >&2 || true
+    die_start "$dir" "postfix start failed for $dir (see above)"
   fi
-  if ! wait_smtp "$sink_port"; then
+  if ! wait_smtp "$smtp_port" "$(master_pid "$dir")"; then
+    tail -n 30 "$dir/log/postfix.log" >&2 2>/dev/null || true
+    die_start "$dir" "smtpd of $dir on 127.0.0.1:$smtp_port did not answer"
+  fi
+  if ! wait_smtp "$sink_port" "$(cat "$dir/sink.pid")"; then
     cat "$dir/log/smtp-sink.log" >&2
-    die "smtp-sink on 127.0.0.1:$sink_port did not answer"
+    die_start "$dir" "smtp-sink of $dir on 127.0.0.1:$sink_port did not answer"
   fi
   flock -u 9
 
@@ -404,7 +426,7 @@ main() {
       set -e
       if ((rc != 0)); then
         cmd_stop "$dir" || true
-        exit 1
+        exit "$rc"
       fi
       ;;
     stop) cmd_stop "$dir" ;;

@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr milliseconds kPoll{25};
+constexpr int kExitPortRace = 75;  // postfix-instance.sh: a picked port was taken
 
 std::map<std::string, std::string> read_env_file(const fs::path& p) {
   std::map<std::string, std::string> out;
@@ -83,6 +84,25 @@ fs::path instance_script() {
 }
 
 PostfixInstance::PostfixInstance(InstanceOptions options) : options_(std::move(options)) {
+  // A free port can still be taken by someone else between the script's check and
+  // the bind (the script then exits 75): start again with new ports before giving up.
+  constexpr int kAttempts = 3;
+  std::string errors;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    int exit_code = 0;
+    std::string error;
+    if (try_start(exit_code, error)) {
+      return;
+    }
+    errors += "attempt " + std::to_string(attempt) + ": " + error + "\n";
+    if (exit_code != kExitPortRace) {
+      break;
+    }
+  }
+  throw std::runtime_error("postfix-instance.sh start failed:\n" + errors);
+}
+
+bool PostfixInstance::try_start(int& exit_code, std::string& error) {
   std::string templ = (fs::temp_directory_path() / "pfx-XXXXXX").string();
   if (::mkdtemp(templ.data()) == nullptr) {
     throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
@@ -109,14 +129,16 @@ PostfixInstance::PostfixInstance(InstanceOptions options) : options_(std::move(o
     end_watchdog();
     std::error_code ec;
     fs::remove_all(dir_, ec);
-    throw std::runtime_error("postfix-instance.sh start failed (" + std::to_string(r.exit_code) +
-                             "): " + r.out);
+    exit_code = r.exit_code;
+    error = "exit " + std::to_string(r.exit_code) + ": " + r.out;
+    return false;
   }
   running_ = true;
   const auto env = read_env_file(dir_ / "instance.env");
   smtp_port_ = to_port(env.at("SMTP_PORT"));
   sink_port_ = to_port(env.at("SINK_PORT"));
   syslog_name_ = env.at("SYSLOG_NAME");
+  return true;
 }
 
 PostfixInstance::~PostfixInstance() {

@@ -87,6 +87,7 @@ class PostfixInstance {
   std::vector<pid_t> pids() const;
 
  private:
+  bool try_start(int& exit_code, std::string& error);
   void start_watchdog();
   void end_watchdog();
 

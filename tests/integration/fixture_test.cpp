@@ -108,6 +108,26 @@ TEST(Fixture, TwoInstancesAtOnceDoNotClash) {
       b->submit({.from = "a@example.org", .to = {"c@example.net"}, .data = "\nx\n"}).accepted());
 }
 
+TEST(Fixture, AFailedStartNamesTheProblemAndLeavesNothing) {
+  std::string what;
+  try {
+    const PostfixInstance pf({.main_cf = {"mail_owner = nosuchuser"}});
+  } catch (const std::runtime_error& e) {
+    what = e.what();
+  }
+  EXPECT_NE(what.find("unknown user name value: nosuchuser"), std::string::npos) << what;
+  static const std::regex kDir(R"((/[^ \n]*/pfx-[A-Za-z0-9]{6}))");
+  std::set<std::string> dirs;
+  for (std::sregex_iterator it(what.begin(), what.end(), kDir), end; it != end; ++it) {
+    dirs.insert((*it)[1].str());
+  }
+  EXPECT_EQ(dirs.size(), 1U) << what;  // a configuration error is not retried
+  for (const auto& d : dirs) {
+    EXPECT_FALSE(fs::exists(d)) << d;
+    EXPECT_TRUE(harness::processes_of(d).empty()) << d;
+  }
+}
+
 TEST(Fixture, QueueHoldsMailWhileTheSinkTempfails) {
   // smtp-sink -r RCPT: every RCPT gets 450, so Postfix keeps the message deferred.
   const PostfixInstance pf({.sink_options = {"-r", "RCPT"}});
