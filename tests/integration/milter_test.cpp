@@ -126,6 +126,19 @@ TEST(PostfixWithMilter, UnauthenticatedMailCarriesNoLogin) {
             "queue-id=" + r.queue_id() + "; auth=none; rcpts=2; body-bytes=3");
 }
 
+TEST(PostfixWithMilter, SendmailSubmissionGoesThroughNonSmtpdMilters) {
+  const NullMilter nm;
+  const PostfixInstance pf({.milters = {nm.postfix_spec()}});
+  const auto [code, out] =
+      pf.sendmail("alice@example.org", {"bob@example.net"}, "Subject: local\n\nhalo\n");
+  ASSERT_EQ(code, 0) << out;
+  const auto got = pf.wait_for_messages(1);
+  ASSERT_EQ(got.size(), 1U) << pf.log();
+  const std::string h = got[0].header("X-Null-Milter");
+  EXPECT_NE(h.find("; auth=none; rcpts=1; body-bytes=6"), std::string::npos) << h;
+  EXPECT_EQ(got[0].body(), "halo\n");
+}
+
 TEST(PostfixWithMilter, RejectAndTempfailReachTheClient) {
   const NullMilter rejecting({"-a", "reject"});
   const NullMilter tempfailing({"-a", "tempfail"});
