@@ -397,3 +397,25 @@ TEST(Corpus, Rfc4134BareDerDecryptsToExContent) {
 
 }  // namespace
 }  // namespace smime::testing
+
+namespace smime::testing {
+namespace {
+
+TEST(Corpus, Rfc4134TwoSignersReportedSeparately) {
+  const fs::path d = testsupport::corpus_dir() / "rfc4134-smime-examples";
+  FakeTrust trust;
+  trust.anchor_certs.push_back(load_cert(d / "CarlDSSSelf.cer"));
+  FakeRevocation rev;
+  auto r = verify_message(testsupport::read_file(d / "4.6.bin"), trust, rev, VerifyOptions{});
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_EQ(r->signers.size(), 2U);
+  EXPECT_NE(r->signers[0].subject.find("AliceDSS"), std::string::npos);
+  EXPECT_EQ(r->signers[0].result, AuthResult::kPass);
+  EXPECT_NE(r->signers[1].subject.find("DianeDSS"), std::string::npos);
+  EXPECT_EQ(r->signers[1].reason, "unsupported-algorithm") << r->signers[1].detail;
+  EXPECT_EQ(r->signers[1].result, AuthResult::kNeutral);
+  EXPECT_EQ(r->signers[0].digest_alg, "SHA1");
+}
+
+}  // namespace
+}  // namespace smime::testing
