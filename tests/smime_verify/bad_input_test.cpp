@@ -178,3 +178,43 @@ TEST(BadInput, LargeMessageIsLinear) {
 
 }  // namespace
 }  // namespace smime::testing
+
+namespace smime::testing {
+namespace {
+
+TEST(BadInput, CertificateInMessageThatDoesNotParse) {
+  const std::string der = openssl_cms({"-sign", "-nodetach", "-outform", "DER", "-signer",
+                                       testsupport::pki("alice.crt").string(), "-inkey",
+                                       testsupport::pki("alice.key").string()},
+                                      sample_entity());
+  const auto alice = load_cert(testsupport::pki("alice.crt"));
+  unsigned char* raw = nullptr;
+  const int len = ::i2d_X509(alice.get(), &raw);
+  ASSERT_GT(len, 0);
+  const std::string alice_der(reinterpret_cast<const char*>(raw), static_cast<std::size_t>(len));
+  ::OPENSSL_free(raw);
+  const auto at = der.find(alice_der);
+  ASSERT_NE(at, std::string::npos);
+  auto trust = pki_trust();
+  auto rev = pki_revocation();
+  // Broken length inside the certificate: the CMS no longer parses.
+  std::string broken = der;
+  broken[at + 2] = static_cast<char>(broken[at + 2] + 1);
+  auto r = verify_message(broken, trust, rev, VerifyOptions{});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Errc::kMalformedInput);
+  // A flipped bit inside the certificate's key: it parses, but no signature verifies.
+  std::string flipped = der;
+  flipped[at + static_cast<std::size_t>(len) - 300] ^= 0x01;
+  r = verify_message(flipped, trust, rev, VerifyOptions{});
+  if (r) {
+    ASSERT_EQ(r->signers.size(), 1U);
+    EXPECT_NE(r->result, AuthResult::kPass);
+    EXPECT_TRUE(r->reason == "bad-signature" || r->reason == "untrusted-chain") << r->reason;
+  } else {
+    EXPECT_EQ(r.error().code(), Errc::kMalformedInput);
+  }
+}
+
+}  // namespace
+}  // namespace smime::testing
