@@ -1,10 +1,10 @@
 // smimectl keystore commands: init, trust add|list|remove, revoke, crl import
 // (listings in ks_list.cpp, import in ks_import.cpp). Registered through registry.h.
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
 #include "cli/ks_common.h"
@@ -24,7 +24,8 @@ void add_init(CLI::App& app, Globals& g, int& rc) {
   auto o = std::make_shared<KsOptions>();
   auto create_secret = std::make_shared<bool>(false);
   add_common_options(cmd, *o, g);
-  cmd->add_flag("--create-secret", *create_secret, "also create the key-encryption secret file (mode 0600)");
+  cmd->add_flag("--create-secret", *create_secret,
+                "also create the key-encryption secret file (mode 0600)");
   cmd->callback([&g, &rc, o, create_secret] {
     auto loc = locate(g, *o);
     if (!loc) {
@@ -33,7 +34,8 @@ void add_init(CLI::App& app, Globals& g, int& rc) {
     }
     if (*create_secret) {
       if (loc->secret_file.empty()) {
-        rc = fail(policy::Error(Errc::kInvalidArgument, "--create-secret needs --secret-file FILE"));
+        rc =
+            fail(policy::Error(Errc::kInvalidArgument, "--create-secret needs --secret-file FILE"));
         return;
       }
       if (auto s = keystore::create_secret_file(loc->secret_file); !s) {
@@ -64,7 +66,8 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
   auto* trust = app.add_subcommand("trust", "manage trust anchors (root CAs)");
   trust->require_subcommand(1);
   auto o = std::make_shared<KsOptions>();
-  auto* add = trust->add_subcommand("add", "add the CA certificates in FILE (PEM or DER) as trust anchors");
+  auto* add =
+      trust->add_subcommand("add", "add the CA certificates in FILE (PEM or DER) as trust anchors");
   auto files = std::make_shared<std::vector<std::string>>();
   add->add_option("file", *files, "certificate file")->required();
   add_common_options(add, *o, g);
@@ -80,8 +83,9 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
       Errc err = Errc::kOk;
       std::string detail;
       const std::string data = read_text_file(f, &err, &detail);
-      auto certs = err == Errc::kOk ? smime::parse_certs(data)
-                                    : policy::Result<std::vector<smime::ossl::Cert>>(policy::Error(err, detail));
+      auto certs = err == Errc::kOk
+                       ? smime::parse_certs(data)
+                       : policy::Result<std::vector<smime::ossl::Cert>>(policy::Error(err, detail));
       if (!certs) {
         rc = fail(certs.error(), f);
         return;
@@ -92,9 +96,11 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
           rc = fail(r.error(), f);
           return;
         }
-        out.push_back({{"fingerprint", r->fingerprint}, {"subject", r->subject}, {"changed", r->changed}});
+        out.push_back(
+            {{"fingerprint", r->fingerprint}, {"subject", r->subject}, {"changed", r->changed}});
         if (!g.json) {
-          std::printf("%s %s %s\n", r->changed ? "added" : "unchanged", r->fingerprint.c_str(), r->subject.c_str());
+          std::printf("%s %s %s\n", r->changed ? "added" : "unchanged", r->fingerprint.c_str(),
+                      r->subject.c_str());
         }
       }
     }
@@ -106,7 +112,8 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
   add_common_options(list, *o, g);
   list->callback([&g, &rc, o] {
     auto ks = open_keystore(g, *o, false);
-    auto cas = ks ? (*ks)->list_ca_certs() : policy::Result<std::vector<keystore::CaRecord>>(ks.error());
+    auto cas =
+        ks ? (*ks)->list_ca_certs() : policy::Result<std::vector<keystore::CaRecord>>(ks.error());
     if (!cas) {
       rc = fail(cas.error());
       return;
@@ -119,8 +126,9 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
                      {"role", c.role},
                      {"not_after", utc_date(c.not_after)}});
       if (!g.json) {
-        std::printf("%-12s %s  %s  (until %s)\n", c.role.c_str(), c.fingerprint.substr(0, 16).c_str(),
-                    c.subject.c_str(), utc_date(c.not_after).c_str());
+        std::printf("%-12s %s  %s  (until %s)\n", c.role.c_str(),
+                    c.fingerprint.substr(0, 16).c_str(), c.subject.c_str(),
+                    utc_date(c.not_after).c_str());
       }
     }
     if (g.json) {
@@ -148,12 +156,14 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
 }
 
 void add_revoke(CLI::App& app, Globals& g, int& rc) {
-  auto* cmd = app.add_subcommand("revoke", "revoke certificates by fingerprint, serial or address (immediately)");
+  auto* cmd = app.add_subcommand(
+      "revoke", "revoke certificates by fingerprint, serial or address (immediately)");
   auto o = std::make_shared<KsOptions>();
   auto query = std::make_shared<std::string>();
   auto reason = std::make_shared<std::string>();
   cmd->add_option("certificate", *query, "fingerprint, serial or e-mail address")->required();
-  cmd->add_option("--reason", *reason, "RFC 5280 reason, e.g. keyCompromise for a lost key")->required();
+  cmd->add_option("--reason", *reason, "RFC 5280 reason, e.g. keyCompromise for a lost key")
+      ->required();
   add_common_options(cmd, *o, g);
   cmd->callback([&g, &rc, o, query, reason] {
     auto ks = open_keystore(g, *o, false);
@@ -177,7 +187,8 @@ void add_revoke(CLI::App& app, Globals& g, int& rc) {
 void add_crl(CLI::App& app, Globals& g, int& rc) {
   auto* crl = app.add_subcommand("crl", "certificate revocation lists");
   crl->require_subcommand(1);
-  auto* imp = crl->add_subcommand("import", "verify a CRL against its issuer in the directory and record it");
+  auto* imp = crl->add_subcommand("import",
+                                  "verify a CRL against its issuer in the directory and record it");
   auto o = std::make_shared<KsOptions>();
   auto file = std::make_shared<std::string>();
   imp->add_option("file", *file, "CRL file (PEM or DER)")->required();
@@ -196,7 +207,8 @@ void add_crl(CLI::App& app, Globals& g, int& rc) {
       return;
     }
     auto ks = open_keystore(g, *o, false);
-    auto r = ks ? (*ks)->import_crl(**crl_obj, actor_name(*o)) : policy::Result<keystore::CrlOutcome>(ks.error());
+    auto r = ks ? (*ks)->import_crl(**crl_obj, actor_name(*o))
+                : policy::Result<keystore::CrlOutcome>(ks.error());
     if (!r) {
       rc = fail(r.error(), *file);
       return;
@@ -209,10 +221,11 @@ void add_crl(CLI::App& app, Globals& g, int& rc) {
                               .dump()
                               .c_str());
     } else if (r->changed) {
-      std::printf("CRL %s from %s: %zu revoked entries recorded\n", r->crl_number.c_str(), r->issuer.c_str(),
-                  r->revoked_entries);
+      std::printf("CRL %s from %s: %zu revoked entries recorded\n", r->crl_number.c_str(),
+                  r->issuer.c_str(), r->revoked_entries);
     } else {
-      std::printf("CRL %s from %s already held: unchanged\n", r->crl_number.c_str(), r->issuer.c_str());
+      std::printf("CRL %s from %s already held: unchanged\n", r->crl_number.c_str(),
+                  r->issuer.c_str());
     }
     rc = kExitOk;
   });

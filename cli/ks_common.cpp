@@ -1,14 +1,13 @@
 #include "cli/ks_common.h"
 
-#include <termios.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <termios.h>
+#include <unistd.h>
 
 #include "cli/exit_codes.h"
 #include "policy/config.h"
@@ -25,7 +24,8 @@ policy::Result<Location> locate(const Globals& g, const KsOptions& o) {
   } else {
     auto cfg = policy::load_config(g.config_path);
     if (!cfg) {
-      return unexpected(cfg.error().code(), cfg.error().detail() + " (or name the keystore with --db FILE)");
+      return unexpected(cfg.error().code(),
+                        cfg.error().detail() + " (or name the keystore with --db FILE)");
     }
     loc.db_path = (*cfg)->keystore.path;
     loc.secret_file = (*cfg)->keystore.secret_file;
@@ -38,7 +38,8 @@ policy::Result<Location> locate(const Globals& g, const KsOptions& o) {
   return loc;
 }
 
-policy::Result<std::unique_ptr<keystore::Keystore>> open_keystore(const Globals& g, const KsOptions& o,
+policy::Result<std::unique_ptr<keystore::Keystore>> open_keystore(const Globals& g,
+                                                                  const KsOptions& o,
                                                                   bool with_secret, bool create) {
   auto loc = locate(g, o);
   if (!loc) {
@@ -109,8 +110,9 @@ policy::Result<std::string> prompt_no_echo(const std::string& what) {
     if (tty != nullptr) {
       std::fclose(tty);
     }
-    return unexpected(Errc::kInvalidArgument,
-                      what + " needs a passphrase: use --passphrase-file FILE or --passphrase-env VAR");
+    return unexpected(
+        Errc::kInvalidArgument,
+        what + " needs a passphrase: use --passphrase-file FILE or --passphrase-env VAR");
   }
   const int fd = ::fileno(tty);
   termios old{};
@@ -153,7 +155,8 @@ policy::Result<std::string> read_passphrase(const PassSource& src, const std::st
 }
 
 void add_common_options(CLI::App* cmd, KsOptions& o, Globals& g) {
-  cmd->add_option("--secret-file", o.secret_file, "key-encryption secret file (overrides keystore.secret_file)");
+  cmd->add_option("--secret-file", o.secret_file,
+                  "key-encryption secret file (overrides keystore.secret_file)");
   cmd->add_flag("--allow-unsafe-permissions", o.allow_unsafe,
                 "accept a keystore or secret file readable by group or others");
   cmd->add_option("--by", o.actor, "name recorded in the history (default: $SUDO_USER or $USER)");

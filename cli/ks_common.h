@@ -4,12 +4,12 @@
 // Thread-safety: single-threaded CLI code.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/registry.h"
 #include "keystore/keystore.h"
@@ -21,7 +21,7 @@ namespace cli::ks {
 struct KsOptions {
   std::string secret_file;  // --secret-file (overrides the configuration)
   bool allow_unsafe = false;
-  std::string actor;        // --by (default: $SUDO_USER, $USER, "admin")
+  std::string actor;  // --by (default: $SUDO_USER, $USER, "admin")
 };
 
 struct Location {
@@ -37,8 +37,10 @@ policy::Result<Location> locate(const Globals& g, const KsOptions& o);
 // Opens the keystore. `with_secret`: derive the key-encryption key (needed to store or
 // use private keys); when the secret only comes from the configuration and its file
 // does not exist, the keystore opens without private-key access.
-policy::Result<std::unique_ptr<keystore::Keystore>> open_keystore(const Globals& g, const KsOptions& o,
-                                                                  bool with_secret, bool create = false);
+policy::Result<std::unique_ptr<keystore::Keystore>> open_keystore(const Globals& g,
+                                                                  const KsOptions& o,
+                                                                  bool with_secret,
+                                                                  bool create = false);
 
 // Prints "smimectl: <context>: <errc>: <detail>" to stderr; returns the exit code.
 int fail(const policy::Error& e, const std::string& context = {});

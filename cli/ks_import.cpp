@@ -2,15 +2,15 @@
 // (file,owner,department,type,passphrase_file) for a whole department. Bulk imports
 // continue past bad files and end with a summary; a progress bar is drawn only when
 // stderr is a terminal. Passphrases never come from argv.
-#include <nlohmann/json.hpp>
-#include <openssl/crypto.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
 
 #include "cli/exit_codes.h"
 #include "cli/ks_common.h"
@@ -73,7 +73,8 @@ policy::Result<std::vector<Item>> manifest_items(const ImportArgs& a) {
   int line_no = 0;
   while (start < text.size()) {
     const auto end = text.find('\n', start);
-    const std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const std::string line =
+        text.substr(start, end == std::string::npos ? std::string::npos : end - start);
     start = end == std::string::npos ? text.size() : end + 1;
     ++line_no;
     auto f = csv_fields(line);
@@ -81,8 +82,8 @@ policy::Result<std::vector<Item>> manifest_items(const ImportArgs& a) {
       continue;
     }
     f.resize(5);
-    Item it{(base / f[0]).string(), f[1].empty() ? a.owner : f[1], f[2].empty() ? a.department : f[2],
-            f[3].empty() ? a.type : f[3], a.pass};
+    Item it{(base / f[0]).string(), f[1].empty() ? a.owner : f[1],
+            f[2].empty() ? a.department : f[2], f[3].empty() ? a.type : f[3], a.pass};
     if (!f[4].empty()) {
       it.pass = PassSource{(base / f[4]).string(), {}};
     }
@@ -100,7 +101,8 @@ policy::Result<std::vector<Item>> collect_items(const ImportArgs& a) {
         items.push_back(Item{e.path().string(), a.owner, a.department, a.type, a.pass});
       }
     }
-    std::sort(items.begin(), items.end(), [](const Item& x, const Item& y) { return x.file < y.file; });
+    std::sort(items.begin(), items.end(),
+              [](const Item& x, const Item& y) { return x.file < y.file; });
     return items;
   }
   if (fs::path(a.path).extension() == ".csv") {
@@ -134,7 +136,8 @@ class PassCache {
   std::map<std::string, std::string> cache_;
 };
 
-policy::Result<keystore::ImportRequest> load_item(const Item& it, const ImportArgs& a, PassCache& pass) {
+policy::Result<keystore::ImportRequest> load_item(const Item& it, const ImportArgs& a,
+                                                  PassCache& pass) {
   Errc err = Errc::kOk;
   std::string detail;
   const std::string data = read_text_file(it.file, &err, &detail);
@@ -144,7 +147,8 @@ policy::Result<keystore::ImportRequest> load_item(const Item& it, const ImportAr
   keystore::ImportRequest req;
   const auto type = keystore::parse_cert_type(it.type);
   if (!type) {
-    return unexpected(Errc::kInvalidArgument, "type '" + it.type + "' is not individual, role or system");
+    return unexpected(Errc::kInvalidArgument,
+                      "type '" + it.type + "' is not individual, role or system");
   }
   req.type = *type;
   req.owner = it.owner;
@@ -160,7 +164,8 @@ policy::Result<keystore::ImportRequest> load_item(const Item& it, const ImportAr
       return std::move(certs).error();
     }
     req.certs = std::move(*certs);
-    std::string key_text = a.key_file.empty() ? std::string() : read_text_file(a.key_file, &err, &detail);
+    std::string key_text =
+        a.key_file.empty() ? std::string() : read_text_file(a.key_file, &err, &detail);
     if (err != Errc::kOk) {
       return unexpected(err, "key file: " + detail);
     }
@@ -207,8 +212,8 @@ policy::Result<keystore::ImportRequest> load_item(const Item& it, const ImportAr
 void progress(std::size_t done, std::size_t total) {
   constexpr std::size_t kWidth = 30;
   const std::size_t filled = total == 0 ? kWidth : done * kWidth / total;
-  std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(),
-               done, total);
+  std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, '.').c_str(), done, total);
   if (done == total) {
     std::fprintf(stderr, "\n");
   }
@@ -236,7 +241,9 @@ int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
     }
     auto r = req ? (*ks)->import(*req) : policy::Result<keystore::ImportOutcome>(req.error());
     if (!r) {
-      failed.push_back({{"file", it.file}, {"error", policy::errc_name(r.error().code())}, {"detail", r.error().detail()}});
+      failed.push_back({{"file", it.file},
+                        {"error", policy::errc_name(r.error().code())},
+                        {"detail", r.error().detail()}});
       if (first_error == kExitOk) {
         first_error = exit_code_for(r.error().code());
       }
@@ -244,11 +251,15 @@ int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
         return fail(r.error(), it.file);
       }
     } else {
-      Json j{{"file", it.file}, {"fingerprint", r->fingerprint}, {"subject", r->subject},
-             {"emails", r->emails}, {"key_stored", r->key_stored}};
+      Json j{{"file", it.file},
+             {"fingerprint", r->fingerprint},
+             {"subject", r->subject},
+             {"emails", r->emails},
+             {"key_stored", r->key_stored}};
       (r->changed ? done : unchanged).push_back(j);
       if (!g.json && !bar) {
-        std::printf("%s %s %s\n", r->changed ? "imported" : "unchanged", r->fingerprint.c_str(), it.file.c_str());
+        std::printf("%s %s %s\n", r->changed ? "imported" : "unchanged", r->fingerprint.c_str(),
+                    it.file.c_str());
       }
     }
     if (bar) {
@@ -256,12 +267,15 @@ int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
     }
   }
   if (g.json) {
-    std::printf("%s\n", Json{{"imported", done}, {"unchanged", unchanged}, {"failed", failed}}.dump(2).c_str());
+    std::printf(
+        "%s\n",
+        Json{{"imported", done}, {"unchanged", unchanged}, {"failed", failed}}.dump(2).c_str());
   } else if (bulk) {
-    std::printf("summary: %zu imported, %zu unchanged, %zu failed\n", done.size(), unchanged.size(), failed.size());
+    std::printf("summary: %zu imported, %zu unchanged, %zu failed\n", done.size(), unchanged.size(),
+                failed.size());
     for (const auto& f : failed) {
-      std::printf("failed: %s: %s: %s\n", f["file"].get<std::string>().c_str(), f["error"].get<std::string>().c_str(),
-                  f["detail"].get<std::string>().c_str());
+      std::printf("failed: %s: %s: %s\n", f["file"].get<std::string>().c_str(),
+                  f["error"].get<std::string>().c_str(), f["detail"].get<std::string>().c_str());
     }
   }
   if (failed.empty()) {
@@ -273,9 +287,10 @@ int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
 }  // namespace
 
 void add_import_command(CLI::App& app, Globals& g, int& rc) {
-  auto* cmd = app.add_subcommand("import",
-                                 "import a PKCS#12 or PEM certificate (with or without key), a directory of them, "
-                                 "or a CSV manifest (file,owner,department,type,passphrase_file)");
+  auto* cmd = app.add_subcommand(
+      "import",
+      "import a PKCS#12 or PEM certificate (with or without key), a directory of them, "
+      "or a CSV manifest (file,owner,department,type,passphrase_file)");
   auto o = std::make_shared<KsOptions>();
   auto a = std::make_shared<ImportArgs>();
   cmd->add_option("path", a->path, "file, directory or .csv manifest")->required();
@@ -284,9 +299,12 @@ void add_import_command(CLI::App& app, Globals& g, int& rc) {
   cmd->add_option("--department", a->department, "department (Perangkat Daerah)");
   cmd->add_option("--employee-no", a->employee_no, "staff member's employee number");
   cmd->add_option("--key", a->key_file, "PEM private key file for a PEM certificate");
-  cmd->add_option("--passphrase-file", a->pass.file, "file whose first line is the PKCS#12 passphrase");
-  cmd->add_option("--passphrase-env", a->pass.env, "environment variable holding the PKCS#12 passphrase");
-  cmd->add_flag("--allow-expired", a->allow_expired, "accept an expired certificate (it is never used)");
+  cmd->add_option("--passphrase-file", a->pass.file,
+                  "file whose first line is the PKCS#12 passphrase");
+  cmd->add_option("--passphrase-env", a->pass.env,
+                  "environment variable holding the PKCS#12 passphrase");
+  cmd->add_flag("--allow-expired", a->allow_expired,
+                "accept an expired certificate (it is never used)");
   add_common_options(cmd, *o, g);
   cmd->callback([&g, &rc, o, a] { rc = run_import(g, *o, *a); });
 }

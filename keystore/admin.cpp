@@ -15,14 +15,16 @@ namespace ossl = smime::ossl;
 namespace {
 
 constexpr const char* kRecordSql =
-    "SELECT c.fingerprint, c.subject, c.issuer, c.serial, c.key_type, c.key_bits, c.not_before, c.not_after, "
+    "SELECT c.fingerprint, c.subject, c.issuer, c.serial, c.key_type, c.key_bits, c.not_before, "
+    "c.not_after, "
     "c.type, c.origin, c.fit_sign, c.fit_encrypt, c.der, COALESCE(s.name,''), "
     "CASE WHEN c.department<>'' THEN c.department ELSE COALESCE(s.department,'') END, "
     "EXISTS(SELECT 1 FROM private_keys k WHERE k.cert_id=c.id), "
     "COALESCE((SELECT group_concat(email, ',') FROM cert_emails WHERE cert_id=c.id), ''), "
     "(SELECT reason FROM revocations r WHERE r.issuer_der=c.issuer_der AND r.serial=c.serial "
     " ORDER BY revoked_at LIMIT 1), "
-    "(SELECT min(revoked_at) FROM revocations r WHERE r.issuer_der=c.issuer_der AND r.serial=c.serial) "
+    "(SELECT min(revoked_at) FROM revocations r WHERE r.issuer_der=c.issuer_der AND "
+    "r.serial=c.serial) "
     "FROM certs c LEFT JOIN staff s ON s.id=c.owner_id WHERE ";
 
 constexpr const char* kWhereAll = "?1 IS NOT NULL OR ?1 IS NULL";
@@ -51,14 +53,21 @@ std::vector<std::string> split_csv(const std::string& s) {
 
 policy::Status Keystore::history_locked(std::string_view fingerprint, std::string_view event,
                                         std::string_view detail_text, std::string_view actor) {
-  auto st = db_.prepare("INSERT INTO history(at, fingerprint, event, detail, actor) VALUES(?1,?2,?3,?4,?5)");
+  auto st = db_.prepare(
+      "INSERT INTO history(at, fingerprint, event, detail, actor) VALUES(?1,?2,?3,?4,?5)");
   if (!st) {
     return std::move(st).error();
   }
-  return st->bind(1, detail::now_unix()).bind(2, fingerprint).bind(3, event).bind(4, detail_text).bind(5, actor).run();
+  return st->bind(1, detail::now_unix())
+      .bind(2, fingerprint)
+      .bind(3, event)
+      .bind(4, detail_text)
+      .bind(5, actor)
+      .run();
 }
 
-policy::Result<std::vector<CertRecord>> Keystore::records_locked(const char* where_sql, std::string_view arg,
+policy::Result<std::vector<CertRecord>> Keystore::records_locked(const char* where_sql,
+                                                                 std::string_view arg,
                                                                  std::int64_t lo, std::int64_t hi) {
   auto st = db_.prepare(std::string(kRecordSql) + where_sql + " ORDER BY c.not_after, c.id");
   if (!st) {
@@ -114,7 +123,8 @@ policy::Result<std::vector<CertRecord>> Keystore::find_certs(std::string_view qu
   q.erase(std::remove(q.begin(), q.end(), ':'), q.end());
   if (!detail::is_hex(q)) {
     return unexpected(Errc::kInvalidArgument,
-                      "'" + std::string(query) + "' is neither an e-mail address, a SHA-256 fingerprint nor a serial");
+                      "'" + std::string(query) +
+                          "' is neither an e-mail address, a SHA-256 fingerprint nor a serial");
   }
   if (q.size() == 64) {
     auto by_fp = records_locked(kWhereFingerprint, q, 0, 0);
@@ -134,7 +144,8 @@ policy::Result<std::vector<CertRecord>> Keystore::expiring(std::int64_t seconds)
 policy::Result<ImportOutcome> Keystore::add_anchor(const X509& cert, std::string_view actor) {
   const smime::CertInfo info = smime::inspect(cert);
   if (!info.is_ca && !info.self_signed) {
-    return unexpected(Errc::kInvalidArgument, "certificate " + info.subject + " is not a CA certificate");
+    return unexpected(Errc::kInvalidArgument,
+                      "certificate " + info.subject + " is not a CA certificate");
   }
   if (info.not_after <= detail::now_unix()) {
     return unexpected(Errc::kExpired, "CA certificate " + info.subject + " has expired");
@@ -145,7 +156,8 @@ policy::Result<ImportOutcome> Keystore::add_anchor(const X509& cert, std::string
     return std::move(tx).error();
   }
   auto st = db_.prepare(
-      "INSERT INTO ca_certs(fingerprint, der, subject, subject_der, issuer, not_after, role, added_at) "
+      "INSERT INTO ca_certs(fingerprint, der, subject, subject_der, issuer, not_after, role, "
+      "added_at) "
       "VALUES(?1,?2,?3,?4,?5,?6,'anchor',?7) ON CONFLICT(fingerprint) DO UPDATE SET role='anchor' "
       "WHERE role<>'anchor'");
   if (!st) {
@@ -200,7 +212,8 @@ policy::Status Keystore::remove_anchor(std::string_view fingerprint, std::string
 
 policy::Result<std::vector<CaRecord>> Keystore::list_ca_certs() {
   const std::lock_guard lock(mu_);
-  auto st = db_.prepare("SELECT fingerprint, subject, issuer, role, not_after FROM ca_certs ORDER BY role, id");
+  auto st = db_.prepare(
+      "SELECT fingerprint, subject, issuer, role, not_after FROM ca_certs ORDER BY role, id");
   if (!st) {
     return std::move(st).error();
   }
@@ -213,15 +226,18 @@ policy::Result<std::vector<CaRecord>> Keystore::list_ca_certs() {
     if (!*row) {
       return out;
     }
-    out.push_back(CaRecord{st->col_text(0), st->col_text(1), st->col_text(2), st->col_text(3), st->col_int(4)});
+    out.push_back(CaRecord{st->col_text(0), st->col_text(1), st->col_text(2), st->col_text(3),
+                           st->col_int(4)});
   }
 }
 
-policy::Result<std::vector<std::string>> Keystore::revoke(std::string_view query, std::string_view reason,
+policy::Result<std::vector<std::string>> Keystore::revoke(std::string_view query,
+                                                          std::string_view reason,
                                                           std::string_view actor) {
   if (!is_revocation_reason(reason)) {
-    return unexpected(Errc::kInvalidArgument, "unknown revocation reason '" + std::string(reason) +
-                                                  "' (RFC 5280 names, e.g. keyCompromise, superseded)");
+    return unexpected(Errc::kInvalidArgument,
+                      "unknown revocation reason '" + std::string(reason) +
+                          "' (RFC 5280 names, e.g. keyCompromise, superseded)");
   }
   auto found = find_certs(query);
   if (!found) {
@@ -238,7 +254,8 @@ policy::Result<std::vector<std::string>> Keystore::revoke(std::string_view query
   std::vector<std::string> out;
   for (const auto& rec : *found) {
     auto st = db_.prepare(
-        "INSERT OR IGNORE INTO revocations(issuer_der, serial, reason, revoked_at, source, by_whom, recorded_at) "
+        "INSERT OR IGNORE INTO revocations(issuer_der, serial, reason, revoked_at, source, "
+        "by_whom, recorded_at) "
         "SELECT issuer_der, serial, ?2, ?3, 'manual', ?4, ?3 FROM certs WHERE fingerprint=?1");
     if (!st) {
       return std::move(st).error();
@@ -275,7 +292,8 @@ policy::Status Keystore::set_capabilities(std::string_view fingerprint, const Ca
     return s;
   }
   if (db_.changes() == 0) {
-    return unexpected(Errc::kNotFound, "no certificate with fingerprint " + std::string(fingerprint));
+    return unexpected(Errc::kNotFound,
+                      "no certificate with fingerprint " + std::string(fingerprint));
   }
   return {};
 }

@@ -2,10 +2,10 @@
 // its issuer's certificate held in the directory (anchor or intermediate), and only
 // when its CRL number is not lower than the one held (RFC 5280 5.2.3). Its entries
 // replace the previous CRL's entries for that issuer in one transaction.
-#include <openssl/err.h>
-
 #include <array>
 #include <string>
+
+#include <openssl/err.h>
 
 #include "keystore/keystore.h"
 #include "keystore/util.h"
@@ -21,10 +21,12 @@ namespace {
 // RFC 5280 5.3.1 CRLReason codes (7 is unused).
 std::string reason_name(long code) {
   static constexpr std::array<const char*, 11> kNames = {
-      "unspecified", "keyCompromise",   "cACompromise",  "affiliationChanged", "superseded",  "cessationOfOperation",
-      "certificateHold", "unspecified", "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
-  return code >= 0 && code < static_cast<long>(kNames.size()) ? kNames[static_cast<std::size_t>(code)]
-                                                                : "unspecified";
+      "unspecified",   "keyCompromise",        "cACompromise",    "affiliationChanged",
+      "superseded",    "cessationOfOperation", "certificateHold", "unspecified",
+      "removeFromCRL", "privilegeWithdrawn",   "aACompromise"};
+  return code >= 0 && code < static_cast<long>(kNames.size())
+             ? kNames[static_cast<std::size_t>(code)]
+             : "unspecified";
 }
 
 std::string int_hex(const ASN1_INTEGER* v) {
@@ -50,7 +52,8 @@ int compare_hex(const std::string& a, const std::string& b) {
 }
 
 std::string crl_number(const X509_CRL& crl) {
-  auto* num = static_cast<ASN1_INTEGER*>(::X509_CRL_get_ext_d2i(&crl, NID_crl_number, nullptr, nullptr));
+  auto* num =
+      static_cast<ASN1_INTEGER*>(::X509_CRL_get_ext_d2i(&crl, NID_crl_number, nullptr, nullptr));
   const ossl::Asn1Int owned(num);
   return int_hex(num);
 }
@@ -68,7 +71,8 @@ std::vector<Entry> crl_entries(const X509_CRL& crl) {
     Entry e;
     e.serial = int_hex(::X509_REVOKED_get0_serialNumber(r));
     e.at = smime::to_unix(::X509_REVOKED_get0_revocationDate(r));
-    auto* code = static_cast<ASN1_ENUMERATED*>(::X509_REVOKED_get_ext_d2i(r, NID_crl_reason, nullptr, nullptr));
+    auto* code = static_cast<ASN1_ENUMERATED*>(
+        ::X509_REVOKED_get_ext_d2i(r, NID_crl_reason, nullptr, nullptr));
     e.reason = reason_name(code != nullptr ? ::ASN1_ENUMERATED_get(code) : 0);
     ::ASN1_ENUMERATED_free(code);
     if (e.reason != "removeFromCRL") {
@@ -112,11 +116,13 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
     ::ERR_clear_error();
   }
   if (!any) {
-    return unexpected(Errc::kUntrustedChain, "CRL issuer is not in the directory (add it with `smimectl trust add` or "
-                                             "import a chain that contains it)");
+    return unexpected(Errc::kUntrustedChain,
+                      "CRL issuer is not in the directory (add it with `smimectl trust add` or "
+                      "import a chain that contains it)");
   }
   if (issuer_fp.empty()) {
-    return unexpected(Errc::kBadSignature, "CRL signature does not verify against its issuer " + out.issuer);
+    return unexpected(Errc::kBadSignature,
+                      "CRL signature does not verify against its issuer " + out.issuer);
   }
   auto held = db_.prepare("SELECT crl_number FROM crls WHERE issuer_der=?1");
   if (!held) {
@@ -131,7 +137,8 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
     const int cmp = compare_hex(out.crl_number, held->col_text(0));
     if (cmp < 0) {
       return unexpected(Errc::kConflict, "CRL number " + out.crl_number + " from " + out.issuer +
-                                             " is older than the one held (" + held->col_text(0) + ")");
+                                             " is older than the one held (" + held->col_text(0) +
+                                             ")");
     }
     if (cmp == 0) {
       return out;  // the same CRL again: nothing changes
@@ -152,34 +159,49 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
   const std::int64_t now = detail::now_unix();
   for (const auto& e : entries) {
     auto ins = db_.prepare(
-        "INSERT OR IGNORE INTO revocations(issuer_der, serial, reason, revoked_at, source, by_whom, recorded_at) "
+        "INSERT OR IGNORE INTO revocations(issuer_der, serial, reason, revoked_at, source, "
+        "by_whom, recorded_at) "
         "VALUES(?1,?2,?3,?4,'crl',?5,?6)");
     if (!ins) {
       return std::move(ins).error();
     }
-    ins->bind_blob(1, issuer_der).bind(2, e.serial).bind(3, e.reason).bind(4, e.at).bind(5, actor).bind(6, now);
+    ins->bind_blob(1, issuer_der)
+        .bind(2, e.serial)
+        .bind(3, e.reason)
+        .bind(4, e.at)
+        .bind(5, actor)
+        .bind(6, now);
     if (auto s = ins->run(); !s) {
       return s.error();
     }
   }
   auto up = db_.prepare(
-      "INSERT OR REPLACE INTO crls(issuer_der, issuer, this_update, next_update, crl_number, der, imported_at) "
+      "INSERT OR REPLACE INTO crls(issuer_der, issuer, this_update, next_update, crl_number, der, "
+      "imported_at) "
       "VALUES(?1,?2,?3,?4,?5,?6,?7)");
   if (!up) {
     return std::move(up).error();
   }
   unsigned char* der = nullptr;
   const int n = ::i2d_X509_CRL(c, &der);
-  const std::string crl_der = n > 0 ? std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n)) : "";
+  const std::string crl_der =
+      n > 0 ? std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n)) : "";
   ::OPENSSL_free(der);
   const ASN1_TIME* next = ::X509_CRL_get0_nextUpdate(c);
-  up->bind_blob(1, issuer_der).bind(2, out.issuer).bind(3, smime::to_unix(::X509_CRL_get0_lastUpdate(c)));
-  up->bind(4, next != nullptr ? smime::to_unix(next) : 0).bind(5, out.crl_number).bind_blob(6, crl_der).bind(7, now);
+  up->bind_blob(1, issuer_der)
+      .bind(2, out.issuer)
+      .bind(3, smime::to_unix(::X509_CRL_get0_lastUpdate(c)));
+  up->bind(4, next != nullptr ? smime::to_unix(next) : 0)
+      .bind(5, out.crl_number)
+      .bind_blob(6, crl_der)
+      .bind(7, now);
   if (auto s = up->run(); !s) {
     return s.error();
   }
-  if (auto s = history_locked(issuer_fp, "crl-imported", "CRL number " + out.crl_number + ", " +
-                                                             std::to_string(entries.size()) + " entries", actor);
+  if (auto s = history_locked(
+          issuer_fp, "crl-imported",
+          "CRL number " + out.crl_number + ", " + std::to_string(entries.size()) + " entries",
+          actor);
       !s) {
     return s.error();
   }

@@ -1,7 +1,8 @@
 #include "keystore/db.h"
 
-#include <climits>
 #include <string>
+
+#include <climits>
 
 namespace keystore {
 using policy::Errc;
@@ -13,21 +14,29 @@ policy::Error sqlite_error(sqlite3* db, int rc, std::string_view what) {
   msg += ": ";
   msg += db != nullptr ? ::sqlite3_errmsg(db) : ::sqlite3_errstr(rc);
   switch (primary) {
-    case SQLITE_CONSTRAINT: return unexpected(Errc::kConflict, msg);
+    case SQLITE_CONSTRAINT:
+      return unexpected(Errc::kConflict, msg);
     case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return unexpected(Errc::kUnavailable, msg + " (not a keystore database or corrupt)");
+    case SQLITE_CORRUPT:
+      return unexpected(Errc::kUnavailable, msg + " (not a keystore database or corrupt)");
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return unexpected(Errc::kUnavailable, msg + " (database locked)");
-    case SQLITE_CANTOPEN: return unexpected(Errc::kUnavailable, msg + " (cannot open database file)");
+    case SQLITE_LOCKED:
+      return unexpected(Errc::kUnavailable, msg + " (database locked)");
+    case SQLITE_CANTOPEN:
+      return unexpected(Errc::kUnavailable, msg + " (cannot open database file)");
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_AUTH: return unexpected(Errc::kPermission, msg);
-    default: return unexpected(Errc::kUnavailable, msg);
+    case SQLITE_AUTH:
+      return unexpected(Errc::kPermission, msg);
+    default:
+      return unexpected(Errc::kUnavailable, msg);
   }
 }
 
 namespace {
-int as_int(std::size_t n) { return n < static_cast<std::size_t>(INT_MAX) ? static_cast<int>(n) : INT_MAX; }
+int as_int(std::size_t n) {
+  return n < static_cast<std::size_t>(INT_MAX) ? static_cast<int>(n) : INT_MAX;
+}
 }  // namespace
 
 Stmt& Stmt::bind(int idx, std::string_view text) {
@@ -70,18 +79,24 @@ policy::Status Stmt::run() {
   }
 }
 
-std::int64_t Stmt::col_int(int idx) const { return ::sqlite3_column_int64(stmt_.get(), idx); }
+std::int64_t Stmt::col_int(int idx) const {
+  return ::sqlite3_column_int64(stmt_.get(), idx);
+}
 std::string Stmt::col_text(int idx) const {
   const auto* p = ::sqlite3_column_text(stmt_.get(), idx);
   const int n = ::sqlite3_column_bytes(stmt_.get(), idx);
-  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
 }
 std::string Stmt::col_blob(int idx) const {
   const void* p = ::sqlite3_column_blob(stmt_.get(), idx);
   const int n = ::sqlite3_column_bytes(stmt_.get(), idx);
-  return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), static_cast<std::size_t>(n));
+  return p == nullptr ? std::string()
+                      : std::string(static_cast<const char*>(p), static_cast<std::size_t>(n));
 }
-bool Stmt::col_null(int idx) const { return ::sqlite3_column_type(stmt_.get(), idx) == SQLITE_NULL; }
+bool Stmt::col_null(int idx) const {
+  return ::sqlite3_column_type(stmt_.get(), idx) == SQLITE_NULL;
+}
 
 policy::Result<Db> Db::open(const std::string& path, const Options& opts) {
   int flags = SQLITE_OPEN_FULLMUTEX;

@@ -6,12 +6,12 @@
 // to one thread at a time (the Keystore serialises access with a mutex).
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <sqlite3.h>
 
 #include "policy/result.h"
 
@@ -54,7 +54,7 @@ class Stmt {
 class Db {
  public:
   struct Options {
-    bool create = false;     // create the file when missing
+    bool create = false;  // create the file when missing
     bool read_only = false;
     int busy_timeout_ms = 2000;
   };

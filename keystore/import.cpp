@@ -45,20 +45,23 @@ const X509* pick_leaf(const ImportRequest& req) {
 
 policy::Status check_leaf(const smime::CertInfo& info, const ImportRequest& req) {
   if (info.is_ca) {
-    return unexpected(Errc::kInvalidArgument,
-                      "certificate " + info.subject + " is a CA certificate (use `smimectl trust add`)");
+    return unexpected(
+        Errc::kInvalidArgument,
+        "certificate " + info.subject + " is a CA certificate (use `smimectl trust add`)");
   }
   if (info.emails.empty()) {
-    return unexpected(Errc::kMalformedInput, "certificate " + info.subject + " has no e-mail address");
+    return unexpected(Errc::kMalformedInput,
+                      "certificate " + info.subject + " has no e-mail address");
   }
   const std::int64_t now = detail::now_unix();
   if (!req.allow_expired && info.not_after <= now) {
-    return unexpected(Errc::kExpired, "certificate " + info.subject + " expired on " + utc_date(info.not_after) +
-                                          " (import it with --allow-expired; it will never be used)");
+    return unexpected(Errc::kExpired,
+                      "certificate " + info.subject + " expired on " + utc_date(info.not_after) +
+                          " (import it with --allow-expired; it will never be used)");
   }
   if (!req.allow_expired && info.not_before > now) {
-    return unexpected(Errc::kExpired,
-                      "certificate " + info.subject + " is not valid before " + utc_date(info.not_before));
+    return unexpected(Errc::kExpired, "certificate " + info.subject + " is not valid before " +
+                                          utc_date(info.not_before));
   }
   return {};
 }
@@ -71,19 +74,21 @@ policy::Result<ImportOutcome> Keystore::import(const ImportRequest& req) {
   }
   const X509* leaf = pick_leaf(req);
   if (leaf == nullptr) {
-    return unexpected(Errc::kInvalidArgument, req.key ? "the private key matches none of the certificates"
-                                                      : "no end-entity certificate among the certificates");
+    return unexpected(Errc::kInvalidArgument,
+                      req.key ? "the private key matches none of the certificates"
+                              : "no end-entity certificate among the certificates");
   }
   if (req.key && !kek_) {
     return unexpected(Errc::kConfig,
-                      "importing a private key needs the key-encryption secret (keystore.secret_file / --secret-file)");
+                      "importing a private key needs the key-encryption secret "
+                      "(keystore.secret_file / --secret-file)");
   }
   const std::lock_guard lock(mu_);
   return import_locked(req, *leaf, req.key.get());
 }
 
 policy::Result<std::int64_t> Keystore::upsert_staff_locked(const ImportRequest& req,
-                                                          const std::vector<std::string>& emails) {
+                                                           const std::vector<std::string>& emails) {
   auto st = db_.prepare(
       "INSERT INTO staff(name, employee_no, department) VALUES(?1, NULLIF(?2,''), NULLIF(?3,'')) "
       "ON CONFLICT(name) DO UPDATE SET employee_no=COALESCE(excluded.employee_no, employee_no), "
@@ -116,6 +121,77 @@ policy::Result<std::int64_t> Keystore::upsert_staff_locked(const ImportRequest& 
   return staff_id;
 }
 
+policy::Result<std::int64_t> Keystore::insert_cert_locked(const ImportRequest& req,
+                                                          const X509& leaf,
+                                                          const smime::CertInfo& info) {
+  std::optional<std::int64_t> owner;
+  if (!req.owner.empty()) {
+    auto id = upsert_staff_locked(req, info.emails);
+    if (!id) {
+      return std::move(id).error();
+    }
+    owner = *id;
+  }
+  auto ins = db_.prepare(
+      "INSERT INTO certs(fingerprint, der, subject, issuer, issuer_der, serial, not_before, "
+      "not_after, key_type, key_bits, key_usage, has_key_usage, eku_email, ski, fit_sign, "
+      "fit_encrypt, type, owner_id, department, origin, added_at) "
+      "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)");
+  if (!ins) {
+    return std::move(ins).error();
+  }
+  ins->bind(1, info.fingerprint_sha256).bind_blob(2, smime::to_der(leaf)).bind(3, info.subject);
+  ins->bind(4, info.issuer).bind_blob(5, detail::name_der(::X509_get_issuer_name(&leaf)));
+  ins->bind(6, detail::norm_serial(info.serial_hex)).bind(7, info.not_before);
+  ins->bind(8, info.not_after).bind(9, info.key_type).bind(10, info.key_bits);
+  ins->bind(11, static_cast<std::int64_t>(info.key_usage)).bind(12, info.has_key_usage ? 1 : 0);
+  ins->bind(13, (!info.has_ext_key_usage || info.eku_email_protection) ? 1 : 0);
+  ins->bind(14, info.ski_hex).bind(15, smime::fit_for_signing(info) ? 1 : 0);
+  ins->bind(16, smime::fit_for_encryption(info) ? 1 : 0).bind(17, cert_type_name(req.type));
+  if (owner) {
+    ins->bind(18, *owner);
+  } else {
+    ins->bind_null(18);
+  }
+  ins->bind(19, req.department).bind(20, req.harvested ? "harvested" : "admin");
+  ins->bind(21, detail::now_unix());
+  if (auto s = ins->run(); !s) {
+    return s.error();
+  }
+  const std::int64_t cert_id = db_.last_insert_rowid();
+  for (const auto& e : info.emails) {
+    auto em = db_.prepare("INSERT OR IGNORE INTO cert_emails(cert_id, email) VALUES(?1, ?2)");
+    if (!em) {
+      return std::move(em).error();
+    }
+    if (auto s = em->bind(1, cert_id).bind(2, e).run(); !s) {
+      return s.error();
+    }
+  }
+  if (auto s = record_import_history_locked(cert_id, info, req.actor); !s) {
+    return s.error();
+  }
+  return cert_id;
+}
+
+policy::Status Keystore::store_key_locked(std::int64_t cert_id, const std::string& fingerprint,
+                                          const EVP_PKEY& key, std::string_view actor) {
+  auto w = kek_->wrap(key, fingerprint);
+  if (!w) {
+    return std::move(w).error();
+  }
+  auto st = db_.prepare(
+      "INSERT INTO private_keys(cert_id, nonce, wrapped, added_at) VALUES(?1,?2,?3,?4)");
+  if (!st) {
+    return std::move(st).error();
+  }
+  st->bind(1, cert_id).bind_blob(2, w->nonce).bind_blob(3, w->data).bind(4, detail::now_unix());
+  if (auto s = st->run(); !s) {
+    return s;
+  }
+  return history_locked(fingerprint, "key-stored", "", actor);
+}
+
 policy::Result<ImportOutcome> Keystore::import_locked(const ImportRequest& req, const X509& leaf,
                                                       const EVP_PKEY* key) {
   const smime::CertInfo info = smime::inspect(leaf);
@@ -124,18 +200,17 @@ policy::Result<ImportOutcome> Keystore::import_locked(const ImportRequest& req, 
   }
   auto chain = verified_chain_locked(leaf, req.certs, req.allow_expired);
   if (!chain) {
-    return unexpected(chain.error().code(), "certificate " + info.subject + ": " + chain.error().detail());
+    return unexpected(chain.error().code(),
+                      "certificate " + info.subject + ": " + chain.error().detail());
   }
-  ImportOutcome out;
-  out.fingerprint = info.fingerprint_sha256;
-  out.subject = info.subject;
-  out.emails = info.emails;
+  ImportOutcome out{info.fingerprint_sha256, info.subject, info.emails, false, false};
   auto tx = Transaction::begin(db_);
   if (!tx) {
     return std::move(tx).error();
   }
-  auto existing = db_.prepare("SELECT id, EXISTS(SELECT 1 FROM private_keys WHERE cert_id=certs.id) FROM certs "
-                              "WHERE fingerprint=?1");
+  auto existing = db_.prepare(
+      "SELECT id, EXISTS(SELECT 1 FROM private_keys WHERE cert_id=certs.id) FROM certs "
+      "WHERE fingerprint=?1");
   if (!existing) {
     return std::move(existing).error();
   }
@@ -147,70 +222,18 @@ policy::Result<ImportOutcome> Keystore::import_locked(const ImportRequest& req, 
   std::int64_t cert_id = *row ? existing->col_int(0) : 0;
   const bool had_key = *row && existing->col_int(1) != 0;
   if (cert_id == 0) {
-    std::optional<std::int64_t> owner;
-    if (!req.owner.empty()) {
-      auto id = upsert_staff_locked(req, info.emails);
-      if (!id) {
-        return std::move(id).error();
-      }
-      owner = *id;
+    auto id = insert_cert_locked(req, leaf, info);
+    if (!id) {
+      return std::move(id).error();
     }
-    auto ins = db_.prepare(
-        "INSERT INTO certs(fingerprint, der, subject, issuer, issuer_der, serial, not_before, not_after, key_type, "
-        "key_bits, key_usage, has_key_usage, eku_email, ski, fit_sign, fit_encrypt, type, owner_id, department, "
-        "origin, added_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21)");
-    if (!ins) {
-      return std::move(ins).error();
-    }
-    ins->bind(1, info.fingerprint_sha256).bind_blob(2, smime::to_der(leaf)).bind(3, info.subject);
-    ins->bind(4, info.issuer).bind_blob(5, detail::name_der(::X509_get_issuer_name(&leaf)));
-    ins->bind(6, detail::norm_serial(info.serial_hex)).bind(7, info.not_before).bind(8, info.not_after);
-    ins->bind(9, info.key_type).bind(10, info.key_bits).bind(11, static_cast<std::int64_t>(info.key_usage));
-    ins->bind(12, info.has_key_usage ? 1 : 0).bind(13, (!info.has_ext_key_usage || info.eku_email_protection) ? 1 : 0);
-    ins->bind(14, info.ski_hex).bind(15, smime::fit_for_signing(info) ? 1 : 0);
-    ins->bind(16, smime::fit_for_encryption(info) ? 1 : 0).bind(17, cert_type_name(req.type));
-    if (owner) {
-      ins->bind(18, *owner);
-    } else {
-      ins->bind_null(18);
-    }
-    ins->bind(19, req.department).bind(20, req.harvested ? "harvested" : "admin").bind(21, detail::now_unix());
-    if (auto s = ins->run(); !s) {
-      return s.error();
-    }
-    cert_id = db_.last_insert_rowid();
-    for (const auto& e : info.emails) {
-      auto em = db_.prepare("INSERT OR IGNORE INTO cert_emails(cert_id, email) VALUES(?1, ?2)");
-      if (!em) {
-        return std::move(em).error();
-      }
-      if (auto s = em->bind(1, cert_id).bind(2, e).run(); !s) {
-        return s.error();
-      }
-    }
-    if (auto s = record_import_history_locked(cert_id, info, req.actor); !s) {
-      return s.error();
-    }
+    cert_id = *id;
     out.changed = true;
   }
   if (key != nullptr && !had_key) {
-    auto w = kek_->wrap(*key, info.fingerprint_sha256);
-    if (!w) {
-      return std::move(w).error();
-    }
-    auto kst = db_.prepare("INSERT INTO private_keys(cert_id, nonce, wrapped, added_at) VALUES(?1,?2,?3,?4)");
-    if (!kst) {
-      return std::move(kst).error();
-    }
-    if (auto s = kst->bind(1, cert_id).bind_blob(2, w->nonce).bind_blob(3, w->data).bind(4, detail::now_unix()).run();
-        !s) {
+    if (auto s = store_key_locked(cert_id, info.fingerprint_sha256, *key, req.actor); !s) {
       return s.error();
     }
-    if (auto s = history_locked(info.fingerprint_sha256, "key-stored", "", req.actor); !s) {
-      return s.error();
-    }
-    out.changed = true;
-    out.key_stored = true;
+    out.changed = out.key_stored = true;
   }
   for (const auto& c : *chain) {
     auto changed = store_intermediate_locked(*c);
@@ -226,7 +249,8 @@ policy::Result<ImportOutcome> Keystore::import_locked(const ImportRequest& req, 
 }
 
 // "imported", or "renewed" when an earlier certificate shares an address.
-policy::Status Keystore::record_import_history_locked(std::int64_t cert_id, const smime::CertInfo& info,
+policy::Status Keystore::record_import_history_locked(std::int64_t cert_id,
+                                                      const smime::CertInfo& info,
                                                       std::string_view actor) {
   auto st = db_.prepare(
       "SELECT c.fingerprint FROM certs c JOIN cert_emails e ON e.cert_id=c.id "
@@ -241,7 +265,8 @@ policy::Status Keystore::record_import_history_locked(std::int64_t cert_id, cons
     return std::move(row).error();
   }
   if (*row) {
-    return history_locked(info.fingerprint_sha256, "renewed", "supersedes " + st->col_text(0), actor);
+    return history_locked(info.fingerprint_sha256, "renewed", "supersedes " + st->col_text(0),
+                          actor);
   }
   return history_locked(info.fingerprint_sha256, "imported", info.subject, actor);
 }
@@ -249,7 +274,8 @@ policy::Status Keystore::record_import_history_locked(std::int64_t cert_id, cons
 policy::Result<bool> Keystore::store_intermediate_locked(const X509& cert) {
   const smime::CertInfo info = smime::inspect(cert);
   auto st = db_.prepare(
-      "INSERT OR IGNORE INTO ca_certs(fingerprint, der, subject, subject_der, issuer, not_after, role, added_at) "
+      "INSERT OR IGNORE INTO ca_certs(fingerprint, der, subject, subject_der, issuer, not_after, "
+      "role, added_at) "
       "VALUES(?1,?2,?3,?4,?5,?6,'intermediate',?7)");
   if (!st) {
     return std::move(st).error();

@@ -1,18 +1,18 @@
 #include "keystore/kek.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utility>
+
+#include <climits>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <climits>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-#include <utility>
 
 namespace keystore {
 using policy::Errc;
@@ -34,8 +34,8 @@ std::string random_bytes(std::size_t n) {
 }
 
 // AES-256-GCM; returns ciphertext||tag, or "" on failure.
-policy::Result<std::string> gcm_seal(const unsigned char* key, std::string_view nonce, std::string_view aad,
-                                     std::string_view plain) {
+policy::Result<std::string> gcm_seal(const unsigned char* key, std::string_view nonce,
+                                     std::string_view aad, std::string_view plain) {
   ossl::CipherCtx ctx(::EVP_CIPHER_CTX_new());
   std::string out(plain.size() + kTagLen, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
@@ -43,7 +43,8 @@ policy::Result<std::string> gcm_seal(const unsigned char* key, std::string_view 
   int total = 0;
   const auto* n = reinterpret_cast<const unsigned char*>(nonce.data());
   if (!ctx || ::EVP_EncryptInit_ex(ctx.get(), ::EVP_aes_256_gcm(), nullptr, key, n) != 1 ||
-      ::EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+      ::EVP_EncryptUpdate(ctx.get(), nullptr, &len,
+                          reinterpret_cast<const unsigned char*>(aad.data()),
                           static_cast<int>(aad.size())) != 1 ||
       ::EVP_EncryptUpdate(ctx.get(), o, &len, reinterpret_cast<const unsigned char*>(plain.data()),
                           static_cast<int>(plain.size())) != 1) {
@@ -51,15 +52,16 @@ policy::Result<std::string> gcm_seal(const unsigned char* key, std::string_view 
   }
   total = len;
   if (::EVP_EncryptFinal_ex(ctx.get(), o + total, &len) != 1 ||
-      ::EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagLen), o + total + len) != 1) {
+      ::EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kTagLen),
+                            o + total + len) != 1) {
     return unexpected(Errc::kCrypto, ossl::error_text("AES-256-GCM wrap failed"));
   }
   return out;
 }
 
 // Returns the plaintext, or kWrongPassphrase when the tag does not verify.
-policy::Result<std::string> gcm_open(const unsigned char* key, std::string_view nonce, std::string_view aad,
-                                     std::string_view sealed) {
+policy::Result<std::string> gcm_open(const unsigned char* key, std::string_view nonce,
+                                     std::string_view aad, std::string_view sealed) {
   if (nonce.size() != kNonceLen || sealed.size() < kTagLen || sealed.size() > INT_MAX) {
     return unexpected(Errc::kMalformedInput, "wrapped key record is truncated");
   }
@@ -73,10 +75,12 @@ policy::Result<std::string> gcm_open(const unsigned char* key, std::string_view 
   if (!ctx ||
       ::EVP_DecryptInit_ex(ctx.get(), ::EVP_aes_256_gcm(), nullptr, key,
                            reinterpret_cast<const unsigned char*>(nonce.data())) != 1 ||
-      ::EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+      ::EVP_DecryptUpdate(ctx.get(), nullptr, &len,
+                          reinterpret_cast<const unsigned char*>(aad.data()),
                           static_cast<int>(aad.size())) != 1 ||
       ::EVP_DecryptUpdate(ctx.get(), o, &len, c, static_cast<int>(clen)) != 1 ||
-      ::EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagLen), tag.data()) != 1) {
+      ::EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kTagLen),
+                            tag.data()) != 1) {
     ::OPENSSL_cleanse(out.data(), out.size());
     return unexpected(Errc::kCrypto, ossl::error_text("AES-256-GCM unwrap failed"));
   }
@@ -91,14 +95,17 @@ policy::Result<std::string> gcm_open(const unsigned char* key, std::string_view 
 
 }  // namespace
 
-policy::Status check_private_file(const std::string& path, std::string_view what, bool allow_unsafe) {
+policy::Status check_private_file(const std::string& path, std::string_view what,
+                                  bool allow_unsafe) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     return unexpected(Errc::kIo, std::string(what) + " " + path + ": " + std::strerror(errno));
   }
   if (!allow_unsafe && (st.st_mode & 077) != 0) {
-    return unexpected(Errc::kPermission, std::string(what) + " " + path +
-                                             " is accessible by group or others (chmod 600, or allow unsafe permissions)");
+    return unexpected(
+        Errc::kPermission,
+        std::string(what) + " " + path +
+            " is accessible by group or others (chmod 600, or allow unsafe permissions)");
   }
   return {};
 }
@@ -118,7 +125,8 @@ policy::Result<std::string> read_secret_file(const std::string& path, bool allow
     secret.pop_back();
   }
   if (secret.size() < 16) {
-    return unexpected(Errc::kConfig, "key-encryption secret file " + path + " holds fewer than 16 bytes");
+    return unexpected(Errc::kConfig,
+                      "key-encryption secret file " + path + " holds fewer than 16 bytes");
   }
   return secret;
 }
@@ -130,15 +138,17 @@ policy::Status create_secret_file(const std::string& path) {
   }
   std::string b64(64, '\0');
   const int n = ::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
-                                  reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
+                                  reinterpret_cast<const unsigned char*>(raw.data()),
+                                  static_cast<int>(raw.size()));
   ::OPENSSL_cleanse(raw.data(), raw.size());
   b64.resize(static_cast<std::size_t>(n));
   b64 += '\n';
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     ::OPENSSL_cleanse(b64.data(), b64.size());
-    return unexpected(errno == EEXIST ? Errc::kConflict : Errc::kIo,
-                      "cannot create key-encryption secret file " + path + ": " + std::strerror(errno));
+    return unexpected(
+        errno == EEXIST ? Errc::kConflict : Errc::kIo,
+        "cannot create key-encryption secret file " + path + ": " + std::strerror(errno));
   }
   const auto w = ::write(fd, b64.data(), b64.size());
   ::OPENSSL_cleanse(b64.data(), b64.size());
@@ -154,12 +164,15 @@ Kek::Kek(Kek&& o) noexcept {
   ::OPENSSL_cleanse(o.key_, sizeof o.key_);
 }
 
-Kek::~Kek() { ::OPENSSL_cleanse(key_, sizeof key_); }
+Kek::~Kek() {
+  ::OPENSSL_cleanse(key_, sizeof key_);
+}
 
 policy::Result<Kek> Kek::derive(std::string_view secret, const KekParams& params) {
   ::ERR_clear_error();
   Kek k;
-  if (::EVP_PBE_scrypt(secret.data(), secret.size(), reinterpret_cast<const unsigned char*>(params.salt.data()),
+  if (::EVP_PBE_scrypt(secret.data(), secret.size(),
+                       reinterpret_cast<const unsigned char*>(params.salt.data()),
                        params.salt.size(), params.n, params.r, params.p, kScryptMaxMem, k.key_,
                        sizeof k.key_) != 1) {
     return unexpected(Errc::kCrypto, ossl::error_text("scrypt key derivation failed"));
@@ -170,7 +183,8 @@ policy::Result<Kek> Kek::derive(std::string_view secret, const KekParams& params
   auto plain = gcm_open(k.key_, std::string_view(params.check).substr(0, kNonceLen), "kek-check",
                         std::string_view(params.check).substr(kNonceLen));
   if (!plain || *plain != kCheckText) {
-    return unexpected(Errc::kWrongPassphrase, "wrong key-encryption secret (key-check value does not match)");
+    return unexpected(Errc::kWrongPassphrase,
+                      "wrong key-encryption secret (key-check value does not match)");
   }
   return k;
 }
@@ -183,7 +197,8 @@ policy::Result<std::pair<Kek, KekParams>> Kek::create(std::string_view secret) {
     return unexpected(Errc::kCrypto, "no randomness for the key-encryption key");
   }
   Kek k;
-  if (::EVP_PBE_scrypt(secret.data(), secret.size(), reinterpret_cast<const unsigned char*>(params.salt.data()),
+  if (::EVP_PBE_scrypt(secret.data(), secret.size(),
+                       reinterpret_cast<const unsigned char*>(params.salt.data()),
                        params.salt.size(), params.n, params.r, params.p, kScryptMaxMem, k.key_,
                        sizeof k.key_) != 1) {
     return unexpected(Errc::kCrypto, ossl::error_text("scrypt key derivation failed"));
@@ -219,7 +234,8 @@ policy::Result<ossl::PKey> Kek::unwrap(const Wrapped& w, std::string_view aad) c
   auto plain = gcm_open(key_, w.nonce, aad, w.data);
   if (!plain) {
     if (plain.error().code() == Errc::kWrongPassphrase) {
-      return unexpected(Errc::kUnavailable, "wrapped private key does not authenticate (corrupt keystore record)");
+      return unexpected(Errc::kUnavailable,
+                        "wrapped private key does not authenticate (corrupt keystore record)");
     }
     return std::move(plain).error();
   }

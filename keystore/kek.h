@@ -17,11 +17,11 @@
 namespace keystore {
 
 struct KekParams {
-  std::string salt;          // 16 random bytes
+  std::string salt;            // 16 random bytes
   std::uint64_t n = 1U << 14;  // scrypt cost
   std::uint64_t r = 8;
   std::uint64_t p = 1;
-  std::string check;         // nonce || ciphertext || tag of kCheckText
+  std::string check;  // nonce || ciphertext || tag of kCheckText
 };
 
 struct Wrapped {
@@ -35,7 +35,8 @@ policy::Result<std::string> read_secret_file(const std::string& path, bool allow
 // Writes a new random secret (base64 of 32 bytes) with mode 0600; refuses to overwrite.
 policy::Status create_secret_file(const std::string& path);
 // Refuses a file that group or others may read or write (unless allow_unsafe).
-policy::Status check_private_file(const std::string& path, std::string_view what, bool allow_unsafe);
+policy::Status check_private_file(const std::string& path, std::string_view what,
+                                  bool allow_unsafe);
 
 class Kek {
  public:

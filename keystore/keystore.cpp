@@ -2,13 +2,13 @@
 // Administration (import, trust, revoke, CRL) is in admin.cpp.
 #include "keystore/keystore.h"
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <array>
 #include <filesystem>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "keystore/schema.h"
 #include "keystore/util.h"
@@ -23,8 +23,9 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kTypeNames = {"individual", "role", "system"};
 constexpr std::array<std::string_view, 10> kReasons = {
-    "unspecified",    "keyCompromise",        "cACompromise",    "affiliationChanged", "superseded",
-    "cessationOfOperation", "certificateHold", "removeFromCRL", "privilegeWithdrawn", "aACompromise"};
+    "unspecified",        "keyCompromise",        "cACompromise",    "affiliationChanged",
+    "superseded",         "cessationOfOperation", "certificateHold", "removeFromCRL",
+    "privilegeWithdrawn", "aACompromise"};
 
 policy::Result<std::optional<std::string>> meta_get(Db& db, std::string_view key) {
   auto st = db.prepare("SELECT value FROM meta WHERE key=?1");
@@ -64,7 +65,8 @@ policy::Result<Kek> load_kek(Db& db, const std::string& secret, bool may_write) 
     return Kek::derive(secret, p);
   }
   if (!may_write) {
-    return unexpected(Errc::kUnavailable, "keystore has no key-encryption key yet (open it read-write once)");
+    return unexpected(Errc::kUnavailable,
+                      "keystore has no key-encryption key yet (open it read-write once)");
   }
   auto created = Kek::create(secret);
   if (!created) {
@@ -88,7 +90,9 @@ policy::Result<Kek> load_kek(Db& db, const std::string& secret, bool may_write) 
 
 }  // namespace
 
-std::string_view cert_type_name(CertType t) { return kTypeNames[static_cast<std::size_t>(t)]; }
+std::string_view cert_type_name(CertType t) {
+  return kTypeNames[static_cast<std::size_t>(t)];
+}
 
 std::optional<CertType> parse_cert_type(std::string_view s) {
   for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
@@ -103,10 +107,12 @@ bool is_revocation_reason(std::string_view s) {
   return std::find(kReasons.begin(), kReasons.end(), s) != kReasons.end();
 }
 
-policy::Result<std::unique_ptr<Keystore>> Keystore::open(const std::string& path, const OpenOptions& opts) {
+policy::Result<std::unique_ptr<Keystore>> Keystore::open(const std::string& path,
+                                                         const OpenOptions& opts) {
   const bool exists = std::filesystem::exists(path);
   if (!exists && !opts.create) {
-    return unexpected(Errc::kUnavailable, "keystore " + path + " does not exist (run `smimectl init`)");
+    return unexpected(Errc::kUnavailable,
+                      "keystore " + path + " does not exist (run `smimectl init`)");
   }
   if (exists) {
     if (auto s = check_private_file(path, "keystore database", opts.allow_unsafe_permissions); !s) {
@@ -128,7 +134,8 @@ policy::Result<std::unique_ptr<Keystore>> Keystore::open(const std::string& path
     return unexpected(Errc::kUnavailable, path + ": " + version.error().detail());
   }
   if (*version == 0 && !opts.create) {
-    return unexpected(Errc::kUnavailable, "keystore " + path + " is not initialised (run `smimectl init`)");
+    return unexpected(Errc::kUnavailable,
+                      "keystore " + path + " is not initialised (run `smimectl init`)");
   }
   if (auto s = prepare_schema(*db, !dbo.read_only); !s) {
     return unexpected(s.error().code(), path + ": " + s.error().detail());
@@ -174,7 +181,8 @@ policy::Result<std::vector<ossl::Cert>> Keystore::ca_certs_locked(std::string_vi
     }
     auto cert = smime::parse_cert(st->col_blob(0));
     if (!cert) {
-      return unexpected(Errc::kUnavailable, "corrupt CA certificate record: " + cert.error().detail());
+      return unexpected(Errc::kUnavailable,
+                        "corrupt CA certificate record: " + cert.error().detail());
     }
     out.push_back(std::move(*cert));
   }
@@ -182,9 +190,8 @@ policy::Result<std::vector<ossl::Cert>> Keystore::ca_certs_locked(std::string_vi
 
 // Path from `leaf` to a held trust anchor; returns the intermediates (leaf's issuer
 // first, without the anchor). kUntrustedChain when there is no such path.
-policy::Result<std::vector<ossl::Cert>> Keystore::verified_chain_locked(const X509& leaf,
-                                                                        const std::vector<ossl::Cert>& extra,
-                                                                        bool allow_expired) {
+policy::Result<std::vector<ossl::Cert>> Keystore::verified_chain_locked(
+    const X509& leaf, const std::vector<ossl::Cert>& extra, bool allow_expired) {
   auto anchors = ca_certs_locked("anchor");
   auto inters = ca_certs_locked("intermediate");
   if (!anchors || !inters) {
@@ -213,8 +220,9 @@ policy::Result<std::vector<ossl::Cert>> Keystore::verified_chain_locked(const X5
   if (::X509_verify_cert(ctx.get()) != 1) {
     const int err = ::X509_STORE_CTX_get_error(ctx.get());
     ::ERR_clear_error();
-    return unexpected(Errc::kUntrustedChain, std::string("chain does not lead to a trust anchor in the directory: ") +
-                                                 ::X509_verify_cert_error_string(err));
+    return unexpected(Errc::kUntrustedChain,
+                      std::string("chain does not lead to a trust anchor in the directory: ") +
+                          ::X509_verify_cert_error_string(err));
   }
   STACK_OF(X509)* chain = ::X509_STORE_CTX_get0_chain(ctx.get());  // borrowed from ctx
   std::vector<ossl::Cert> out;
@@ -225,7 +233,8 @@ policy::Result<std::vector<ossl::Cert>> Keystore::verified_chain_locked(const X5
   return out;
 }
 
-policy::Result<smime::Credential> Keystore::credential_locked(std::int64_t cert_id, const std::string& fingerprint,
+policy::Result<smime::Credential> Keystore::credential_locked(std::int64_t cert_id,
+                                                              const std::string& fingerprint,
                                                               const std::string& der) {
   auto cert = smime::parse_cert(der);
   if (!cert) {
@@ -234,7 +243,8 @@ policy::Result<smime::Credential> Keystore::credential_locked(std::int64_t cert_
   auto it = cache_.find(fingerprint);
   if (it == cache_.end()) {
     if (!kek_) {
-      return unexpected(Errc::kUnavailable, "private keys are not accessible: no key-encryption secret configured");
+      return unexpected(Errc::kUnavailable,
+                        "private keys are not accessible: no key-encryption secret configured");
     }
     auto st = db_.prepare("SELECT nonce, wrapped FROM private_keys WHERE cert_id=?1");
     if (!st) {
@@ -274,24 +284,27 @@ constexpr const char* kSigningSql =
     "SELECT c.id, c.fingerprint, c.der, c.type FROM certs c "
     "JOIN cert_emails e ON e.cert_id=c.id JOIN private_keys k ON k.cert_id=c.id "
     "WHERE e.email=?2 AND c.fit_sign=1 AND c.not_before<=?1 AND c.not_after>?1 "
-    "AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer_der=c.issuer_der AND r.serial=c.serial) "
+    "AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer_der=c.issuer_der AND "
+    "r.serial=c.serial) "
     "ORDER BY c.not_before DESC, c.id DESC";
 constexpr const char* kEncryptionSql =
     "SELECT c.id, c.fingerprint, c.der, c.type, c.caps_aes_gcm, c.not_after FROM certs c "
     "JOIN cert_emails e ON e.cert_id=c.id "
     "WHERE e.email=?2 AND c.fit_encrypt=1 AND c.not_before<=?1 AND c.not_after>?1 "
-    "AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer_der=c.issuer_der AND r.serial=c.serial) "
+    "AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer_der=c.issuer_der AND "
+    "r.serial=c.serial) "
     "ORDER BY c.not_before DESC, c.id DESC";
 constexpr const char* kDecryptionSql =
     "SELECT c.id, c.fingerprint, c.der FROM certs c JOIN private_keys k ON k.cert_id=c.id "
     "WHERE ((c.issuer_der=?2 AND c.serial=?3) OR (?4<>'' AND c.ski=?4) OR ?5=1) "
     "AND c.not_before<=?1 AND c.not_after>?1 "
-    "AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer_der=c.issuer_der AND r.serial=c.serial) "
+    "AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer_der=c.issuer_der AND "
+    "r.serial=c.serial) "
     "ORDER BY c.not_before DESC, c.id DESC";
 }  // namespace
 
-smime::Lookup<smime::Credential> Keystore::signing_credential(std::string_view sender,
-                                                              std::span<const CertType> preference) {
+smime::Lookup<smime::Credential> Keystore::signing_credential(
+    std::string_view sender, std::span<const CertType> preference) {
   const std::lock_guard lock(mu_);
   refresh_cache_locked();
   auto st = db_.prepare(kSigningSql);
@@ -321,7 +334,8 @@ smime::Lookup<smime::Credential> Keystore::signing_credential(std::string_view s
     rows.push_back({st->col_int(0), st->col_text(1), st->col_blob(2),
                     static_cast<std::size_t>(pos - preference.begin())});
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.rank < b.rank; });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& a, const Row& b) { return a.rank < b.rank; });
   for (const auto& r : rows) {
     auto cred = credential_locked(r.id, r.fp, r.der);
     if (cred) {
@@ -373,9 +387,8 @@ policy::Result<std::vector<RecipientCert>> Keystore::encryption_certs(std::strin
   }
 }
 
-policy::Result<std::vector<smime::Credential>> Keystore::key_rows_locked(std::string_view issuer_der,
-                                                                         std::string_view serial,
-                                                                         std::string_view ski, bool all) {
+policy::Result<std::vector<smime::Credential>> Keystore::key_rows_locked(
+    std::string_view issuer_der, std::string_view serial, std::string_view ski, bool all) {
   refresh_cache_locked();
   auto st = db_.prepare(kDecryptionSql);
   if (!st) {
@@ -403,7 +416,8 @@ policy::Result<std::vector<smime::Credential>> Keystore::key_rows_locked(std::st
 
 smime::Lookup<smime::Credential> Keystore::decryption_key(const smime::CertId& id) {
   const std::lock_guard lock(mu_);
-  auto creds = key_rows_locked(id.issuer_der, id.serial_hex.empty() ? "-" : id.serial_hex, id.ski_hex, false);
+  auto creds = key_rows_locked(id.issuer_der, id.serial_hex.empty() ? "-" : id.serial_hex,
+                               id.ski_hex, false);
   if (!creds) {
     return std::move(creds).error();
   }
@@ -434,7 +448,8 @@ policy::Result<smime::Revocation> Keystore::status(const X509& cert, const X509&
   const std::string serial = detail::norm_serial(smime::inspect(cert).serial_hex);
   const std::lock_guard lock(mu_);
   auto st = db_.prepare(
-      "SELECT reason, revoked_at FROM revocations WHERE issuer_der=?1 AND serial=?2 ORDER BY revoked_at LIMIT 1");
+      "SELECT reason, revoked_at FROM revocations WHERE issuer_der=?1 AND serial=?2 ORDER BY "
+      "revoked_at LIMIT 1");
   if (!st) {
     return std::move(st).error();
   }

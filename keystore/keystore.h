@@ -43,8 +43,8 @@ bool is_revocation_reason(std::string_view s);
 
 struct OpenOptions {
   bool read_only = false;
-  bool create = false;             // create and migrate a new database (smimectl init)
-  std::string secret_file;         // key-encryption secret; "" = no private-key access
+  bool create = false;      // create and migrate a new database (smimectl init)
+  std::string secret_file;  // key-encryption secret; "" = no private-key access
   bool allow_unsafe_permissions = false;
 };
 
@@ -102,15 +102,18 @@ struct CrlOutcome {
   bool changed = false;
 };
 
-class Keystore final : public smime::KeyProvider, public smime::TrustStore, public smime::RevocationChecker {
+class Keystore final : public smime::KeyProvider,
+                       public smime::TrustStore,
+                       public smime::RevocationChecker {
  public:
-  static policy::Result<std::unique_ptr<Keystore>> open(const std::string& path, const OpenOptions& opts);
+  static policy::Result<std::unique_ptr<Keystore>> open(const std::string& path,
+                                                        const OpenOptions& opts);
 
   // --- lookups used by the milter ---
   // Newest valid, unrevoked, signing-fit certificate with a held key whose addresses
   // include `sender`; `preference` orders the acceptable types (empty = any type).
   smime::Lookup<smime::Credential> signing_credential(std::string_view sender,
-                                                     std::span<const CertType> preference);
+                                                      std::span<const CertType> preference);
   // Valid, unrevoked, encryption-fit certificates for `recipient` (empty = none known).
   policy::Result<std::vector<RecipientCert>> encryption_certs(std::string_view recipient);
 
@@ -148,25 +151,32 @@ class Keystore final : public smime::KeyProvider, public smime::TrustStore, publ
 
   // Callers hold mu_.
   void refresh_cache_locked();
-  policy::Result<smime::Credential> credential_locked(std::int64_t cert_id, const std::string& fingerprint,
-                                                     const std::string& der);
+  policy::Result<smime::Credential> credential_locked(std::int64_t cert_id,
+                                                      const std::string& fingerprint,
+                                                      const std::string& der);
   policy::Result<std::vector<smime::Credential>> key_rows_locked(std::string_view issuer_der,
-                                                                 std::string_view serial, std::string_view ski,
-                                                                 bool all);
+                                                                 std::string_view serial,
+                                                                 std::string_view ski, bool all);
   policy::Result<std::vector<smime::ossl::Cert>> ca_certs_locked(std::string_view role);
-  policy::Result<std::vector<smime::ossl::Cert>> verified_chain_locked(const X509& leaf,
-                                                                       const std::vector<smime::ossl::Cert>& extra,
-                                                                       bool allow_expired);
+  policy::Result<std::vector<smime::ossl::Cert>> verified_chain_locked(
+      const X509& leaf, const std::vector<smime::ossl::Cert>& extra, bool allow_expired);
   // `where_sql` is one of the literal filters in admin.cpp; ?1 text, ?2/?3 integers.
-  policy::Result<std::vector<CertRecord>> records_locked(const char* where_sql, std::string_view arg,
-                                                         std::int64_t lo, std::int64_t hi);
-  policy::Status history_locked(std::string_view fingerprint, std::string_view event, std::string_view detail,
-                                std::string_view actor);
-  policy::Result<std::int64_t> upsert_staff_locked(const ImportRequest& req, const std::vector<std::string>& emails);
+  policy::Result<std::vector<CertRecord>> records_locked(const char* where_sql,
+                                                         std::string_view arg, std::int64_t lo,
+                                                         std::int64_t hi);
+  policy::Status history_locked(std::string_view fingerprint, std::string_view event,
+                                std::string_view detail, std::string_view actor);
+  policy::Result<std::int64_t> upsert_staff_locked(const ImportRequest& req,
+                                                   const std::vector<std::string>& emails);
   policy::Status record_import_history_locked(std::int64_t cert_id, const smime::CertInfo& info,
-                                             std::string_view actor);
+                                              std::string_view actor);
   policy::Result<bool> store_intermediate_locked(const X509& cert);
-  policy::Result<ImportOutcome> import_locked(const ImportRequest& req, const X509& leaf, const EVP_PKEY* key);
+  policy::Result<std::int64_t> insert_cert_locked(const ImportRequest& req, const X509& leaf,
+                                                  const smime::CertInfo& info);
+  policy::Status store_key_locked(std::int64_t cert_id, const std::string& fingerprint,
+                                  const EVP_PKEY& key, std::string_view actor);
+  policy::Result<ImportOutcome> import_locked(const ImportRequest& req, const X509& leaf,
+                                              const EVP_PKEY* key);
 
   std::mutex mu_;
   Db db_;

@@ -99,7 +99,9 @@ CREATE TABLE history(
 
 }  // namespace
 
-std::int64_t schema_version_known() { return static_cast<std::int64_t>(kMigrations.size()); }
+std::int64_t schema_version_known() {
+  return static_cast<std::int64_t>(kMigrations.size());
+}
 
 policy::Status prepare_schema(Db& db, bool may_migrate) {
   auto version = db.query_int("PRAGMA user_version");
@@ -109,7 +111,8 @@ policy::Status prepare_schema(Db& db, bool may_migrate) {
   if (*version > schema_version_known()) {
     return unexpected(Errc::kUnavailable, "keystore schema version " + std::to_string(*version) +
                                               " is newer than this program knows (" +
-                                              std::to_string(schema_version_known()) + "); upgrade smime-milter");
+                                              std::to_string(schema_version_known()) +
+                                              "); upgrade smime-milter");
   }
   if (auto s = db.exec("PRAGMA foreign_keys=ON"); !s) {
     return s;
@@ -118,8 +121,9 @@ policy::Status prepare_schema(Db& db, bool may_migrate) {
     return {};
   }
   if (!may_migrate) {
-    return unexpected(Errc::kUnavailable, *version == 0 ? "keystore is not initialised (run `smimectl init`)"
-                                                        : "keystore schema is out of date (run `smimectl init`)");
+    return unexpected(Errc::kUnavailable,
+                      *version == 0 ? "keystore is not initialised (run `smimectl init`)"
+                                    : "keystore schema is out of date (run `smimectl init`)");
   }
   if (auto s = db.exec("PRAGMA journal_mode=WAL"); !s) {
     return s;

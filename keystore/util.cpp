@@ -1,14 +1,15 @@
 #include "keystore/util.h"
 
-#include <openssl/crypto.h>
-
 #include <cctype>
 #include <chrono>
+
+#include <openssl/crypto.h>
 
 namespace keystore::detail {
 
 std::int64_t now_unix() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 

@@ -1,10 +1,10 @@
 // smimectl end to end: init, trust, import (single, directory, CSV manifest), list,
 // show, export, revoke, crl import, expiring; documented exit codes per error class.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <filesystem>
 #include <sys/stat.h>
 
-#include <filesystem>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
 #include "smime/x509.h"
@@ -32,8 +32,8 @@ class SmimectlTest : public ::testing::Test {
     return run(args);
   }
   testsupport::CommandResult import(const std::string& file, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"import", file, "--secret-file", secret(), "--passphrase-file",
-                                  (dir_ / "pass").string()};
+    std::vector<std::string> args{
+        "import", file, "--secret-file", secret(), "--passphrase-file", (dir_ / "pass").string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return ctl(args);
   }
@@ -52,7 +52,8 @@ TEST_F(SmimectlTest, InitCreatesPrivateFiles) {
 }
 
 TEST_F(SmimectlTest, ImportListShowExportRevoke) {
-  auto r = import(pki("alice.p12").string(), {"--owner", "Alice Wibowo", "--department", "Dinas Kominfo"});
+  auto r = import(pki("alice.p12").string(),
+                  {"--owner", "Alice Wibowo", "--department", "Dinas Kominfo"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("imported"), std::string::npos);
   r = import(pki("alice.p12").string());
@@ -128,7 +129,9 @@ TEST_F(SmimectlTest, ErrorsHaveTheirExitCodes) {
 }
 
 TEST_F(SmimectlTest, CrlImportAndExpiring) {
-  ASSERT_EQ(import(pki("bob.chain.pem").string(), {"--owner", "Bob", "--department", "Bappeda"}).exit_code, 0);
+  ASSERT_EQ(import(pki("bob.chain.pem").string(), {"--owner", "Bob", "--department", "Bappeda"})
+                .exit_code,
+            0);
   auto r = ctl({"crl", "import", pki("inter.crl").string()});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("1 revoked"), std::string::npos);

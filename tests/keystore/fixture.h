@@ -2,11 +2,11 @@
 // PKI's root as anchor and a key-encryption secret. Test-only code.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "keystore/keystore.h"
 #include "smime/x509.h"
@@ -23,7 +23,8 @@ inline smime::ossl::Cert load_cert(const std::string& name) {
 // ImportRequest from <name>.p12 (passphrase "test-pass").
 inline ImportRequest p12_request(const std::string& name, CertType type = CertType::kIndividual) {
   ImportRequest req;
-  auto p12 = smime::parse_pkcs12(testsupport::read_file(testsupport::pki(name + ".p12")), "test-pass");
+  auto p12 =
+      smime::parse_pkcs12(testsupport::read_file(testsupport::pki(name + ".p12")), "test-pass");
   EXPECT_TRUE(p12.has_value()) << name;
   if (p12) {
     req.certs.push_back(std::move(p12->cert));
@@ -40,8 +41,8 @@ inline ImportRequest p12_request(const std::string& name, CertType type = CertTy
 inline ImportRequest cert_request(const std::string& name) {
   ImportRequest req;
   const auto chain = testsupport::pki(name + ".chain.pem");
-  auto certs = smime::parse_certs(testsupport::read_file(std::filesystem::exists(chain) ? chain
-                                                                                        : testsupport::pki(name + ".crt")));
+  auto certs = smime::parse_certs(testsupport::read_file(
+      std::filesystem::exists(chain) ? chain : testsupport::pki(name + ".crt")));
   EXPECT_TRUE(certs.has_value()) << name;
   if (certs) {
     req.certs = std::move(*certs);

@@ -1,10 +1,10 @@
 // Keystore C++ API: opening (three outcomes, permissions, schema), import rules,
 // lookups, revocation (manual and CRL).
-#include <sqlite3.h>
-#include <sys/stat.h>
-
 #include <array>
 #include <filesystem>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "tests/keystore/fixture.h"
 
@@ -304,8 +304,9 @@ TEST(KeystoreOpen, LockedDatabaseIsUnavailable) {
   ASSERT_TRUE(Keystore::open((d / "k.db").string(), create).has_value());
   sqlite3* raw = nullptr;
   ASSERT_EQ(::sqlite3_open((d / "k.db").c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(::sqlite3_exec(raw, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
-                                "INSERT INTO meta(key, value) VALUES('x', 'y');",
+  ASSERT_EQ(::sqlite3_exec(raw,
+                           "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; "
+                           "INSERT INTO meta(key, value) VALUES('x', 'y');",
                            nullptr, nullptr, nullptr),
             SQLITE_OK);
   auto r = Keystore::open((d / "k.db").string(), OpenOptions{});
