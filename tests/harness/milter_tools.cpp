@@ -87,7 +87,8 @@ MiltertestResult run_miltertest(const std::string& lua_script,
 
 MilterProcess::MilterProcess(fs::path binary, std::vector<std::string> args, bool graceful)
     : graceful_(graceful) {
-  std::string templ = (fs::temp_directory_path() / "milter-XXXXXX").string();
+  // Under /tmp, not $TMPDIR: smtpd (user postfix) must traverse every parent.
+  std::string templ = "/tmp/milter-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) {
     throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   }

@@ -103,7 +103,8 @@ PostfixInstance::PostfixInstance(InstanceOptions options) : options_(std::move(o
 }
 
 bool PostfixInstance::try_start(int& exit_code, std::string& error) {
-  std::string templ = (fs::temp_directory_path() / "pfx-XXXXXX").string();
+  // Under /tmp, not $TMPDIR: Postfix daemons (user postfix) must traverse every parent.
+  std::string templ = "/tmp/pfx-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) {
     throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
   }
