@@ -16,16 +16,31 @@ libs=(-lcrypto $(pkg-config --libs gmime-3.0))
 common=(smime/parse_mime.cpp smime/parse_cms.cpp smime/chain.cpp smime/verify.cpp smime/decrypt.cpp
   smime/detect.cpp smime/x509.cpp smime/ossl.cpp smime/capabilities.cpp policy/result.cpp)
 
-build() {  # build TARGET: rebuild only when a source is newer than the binary
-  local target=$1 out="$work/$1" stale=0 f
-  for f in "${common[@]}" "tests/fuzz/$target.cpp" tests/fuzz/fuzz_support.h smime/*.h policy/result.h; do
-    [ "$src/$f" -nt "$out" ] && stale=1
+# Compiles each source once (two at a time) into $work/obj, then links both targets;
+# objects are rebuilt only when their source or any header is newer.
+compile_all() {
+  mkdir -p "$work/obj"
+  local newest_header f obj todo=()
+  newest_header=$(ls -t "$src"/smime/*.h "$src"/policy/*.h "$src"/tests/fuzz/*.h | head -n 1)
+  for f in "${common[@]}" tests/fuzz/fuzz_verify.cpp tests/fuzz/fuzz_decrypt.cpp; do
+    obj="$work/obj/$(echo "$f" | tr / _).o"
+    if [ ! -f "$obj" ] || [ "$src/$f" -nt "$obj" ] || [ "$newest_header" -nt "$obj" ]; then
+      todo+=("$f")
+    fi
   done
-  if [ "$stale" = 1 ] || [ ! -x "$out" ]; then
-    echo "building $target"
-    (cd "$src" && "$cxx" "${flags[@]}" "${common[@]}" "tests/fuzz/$target.cpp" -o "$out.tmp" "${libs[@]}")
-    mv "$out.tmp" "$out"
+  if [ "${#todo[@]}" -gt 0 ]; then
+    echo "compiling ${#todo[@]} sources with $cxx"
+    printf '%s\n' "${todo[@]}" | (cd "$src" && xargs -P 2 -I{} sh -c \
+      'o="$0/obj/$(echo "$1" | tr / _).o"; exec "$2" $3 -c "$1" -o "$o"' "$work" {} "$cxx" "${flags[*]}")
   fi
+}
+
+link() {  # link TARGET
+  local objs=() f
+  for f in "${common[@]}" "tests/fuzz/$1.cpp"; do
+    objs+=("$work/obj/$(echo "$f" | tr / _).o")
+  done
+  "$cxx" "${flags[@]}" "${objs[@]}" -o "$work/$1" "${libs[@]}"
 }
 
 seeds="$work/seeds"
@@ -46,8 +61,9 @@ export SMIME_FUZZ_KEYS="$tb/derived-pem/Bob.crt,$tb/derived-pem/Bob.key:$tb/deri
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
+compile_all
 for target in fuzz_verify fuzz_decrypt; do
-  build "$target"
+  link "$target"
   new="$work/$target-corpus"
   mkdir -p "$new"
   echo "running $target for ${secs}s on $i seeds"
