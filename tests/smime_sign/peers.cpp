@@ -72,17 +72,27 @@ struct GpgHome {
     write_file(home / "trustlist.txt", fpr.out.substr(fpr.out.find('=') + 1, 59) + " S relax\n");
     gpgsm({"--import", pki("root.crt").string(), pki("inter.crt").string()});
     for (const char* name : {"alice", "erin"}) {
-      const fs::path p12 = dir / (std::string(name) + ".p12");
-      run({"openssl", "pkcs12", "-export", "-in", pki(std::string(name) + ".crt").string(),
-           "-inkey", pki(std::string(name) + ".key").string(), "-keypbe", "PBE-SHA1-3DES",
-           "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1", "-passout", std::string("pass:") + kPass,
-           "-out", p12.string()});
+      import_key(name);
+    }
+  }
+  // gpgsm 2.2 now and then fails to decrypt an OpenSSL-made encrypted bag ("possibly
+  // bad passphrase", depending on the random salt): leave the certificates unencrypted
+  // (-certpbe NONE) and re-pack with a fresh salt if the import still fails.
+  void import_key(const std::string& name) const {
+    std::string log;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      const fs::path p12 = dir / (name + "-" + std::to_string(attempt) + ".p12");
+      run({"openssl", "pkcs12", "-export", "-in", pki(name + ".crt").string(), "-inkey",
+           pki(name + ".key").string(), "-keypbe", "PBE-SHA1-3DES", "-certpbe", "NONE", "-macalg",
+           "sha1", "-passout", std::string("pass:") + kPass, "-out", p12.string()});
       const auto r = gpgsm(
           {"--pinentry-mode", "loopback", "--passphrase-fd", "0", "--import", p12.string()}, kPass);
-      if (r.out.find("secret keys imported: 1") == std::string::npos) {
-        throw std::runtime_error("gpgsm import failed: " + r.out);
+      if (r.out.find("secret keys imported: 1") != std::string::npos) {
+        return;
       }
+      log += r.out;
     }
+    throw std::runtime_error("gpgsm import failed: " + log);
   }
   ~GpgHome() {
     run({"env", "GNUPGHOME=" + (dir / "gnupg").string(), "gpgconf", "--kill", "gpg-agent"});
