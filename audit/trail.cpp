@@ -215,14 +215,24 @@ void Trail::writer_loop() {
       queue_.pop_front();
     }
     lk.unlock();
-    if (auto s = commit(batch); !s) {
-      for (auto& p : batch) {
-        p.done.set_value(s.error());
+    const size_t requested = batch.size();
+    if (refused_ > 0) {
+      batch.insert(batch.begin(), Pending{failure_incident(), {}});
+    }
+    const auto s = commit(batch);
+    if (!s) {
+      if (refused_ == 0) {
+        refused_since_ = now();
+        refused_reason_ = s.error().detail();
       }
+      refused_ += requested;
     } else {
-      for (auto& p : batch) {
-        p.done.set_value(p.entry.seq);
-      }
+      refused_ = 0;
+    }
+    for (auto& p : batch) {
+      p.done.set_value(s ? policy::Result<std::uint64_t>(p.entry.seq) : policy::Result<std::uint64_t>(s.error()));
+    }
+    if (s) {
       maybe_publish_head();
     }
     lk.lock();
@@ -278,6 +288,17 @@ policy::Status Trail::commit(std::vector<Pending>& batch) {
     return {};
   }
   return fail("cannot commit audit records");
+}
+
+Entry Trail::failure_incident() const {
+  AdminRecord a;
+  a.time = now();
+  a.action = "audit-failure";
+  a.incident = IncidentKind::kAuditFailure;
+  a.result = "unavailable";
+  a.detail = "audit trail unwritable since " + std::to_string(refused_since_) + "; " + std::to_string(refused_) +
+             " record(s) refused (their messages were not accepted): " + refused_reason_;
+  return to_entry(a);
 }
 
 void Trail::maybe_publish_head() {

@@ -28,6 +28,7 @@
 
 #include "audit/db.h"
 #include "audit/record.h"
+#include "audit/recorder.h"
 #include "policy/result.h"
 #include "smime/interfaces.h"
 
@@ -93,18 +94,20 @@ struct Filter {
   std::size_t limit = 0;
 };
 
-class Trail {
+class Trail final : public Recorder {
  public:
   static policy::Result<std::unique_ptr<Trail>> open(const std::string& path, Options options = {});
   // For auditors' tools: read-only, no writer thread, heads never logged.
   static policy::Result<std::unique_ptr<Trail>> open_read_only(const std::string& path);
-  ~Trail();  // commits what is queued, then stops the writer
+  ~Trail() override;  // commits what is queued, then stops the writer
   Trail(const Trail&) = delete;
   Trail& operator=(const Trail&) = delete;
 
   // Durable when it returns: the record's seq, or kUnavailable (nothing written).
-  policy::Result<std::uint64_t> append_decision(const DecisionRecord& r);
-  policy::Result<std::uint64_t> append_admin(const AdminRecord& r);
+  // After failed commits, the next successful one first records an audit-failure
+  // incident (when the trail was unwritable and how many records were refused).
+  policy::Result<std::uint64_t> append_decision(const DecisionRecord& r) override;
+  policy::Result<std::uint64_t> append_admin(const AdminRecord& r) override;
   // Asynchronous form: the future resolves once the record's batch is committed.
   std::future<policy::Result<std::uint64_t>> submit(Entry e);
 
@@ -129,6 +132,7 @@ class Trail {
   void writer_loop();
   policy::Status commit(std::vector<Pending>& batch);
   void maybe_publish_head();
+  Entry failure_incident() const;
 
   const std::string path_;
   const Options options_;
@@ -140,6 +144,10 @@ class Trail {
   std::deque<Pending> queue_;
   bool stop_ = false;
   std::int64_t last_head_time_ = 0;
+  // Writer thread only: commits refused since the last success.
+  std::uint64_t refused_ = 0;
+  std::int64_t refused_since_ = 0;
+  std::string refused_reason_;
   std::thread writer_thread_;
 };
 

@@ -190,11 +190,16 @@ TEST(Trail, WriteFailureIsUnavailableAndLeavesChainIntact) {
   ASSERT_EQ(sqlite3_exec(other.get(), "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
   auto ok = t->append_decision(decision(3));
   ASSERT_TRUE(ok) << ok.error().message();
-  EXPECT_EQ(*ok, 2U);
+  EXPECT_EQ(*ok, 3U);
   auto all = t->search({});
   ASSERT_TRUE(all);
-  ASSERT_EQ(all->size(), 2U);
-  EXPECT_EQ((*all)[1].queue_id, "Q3");
+  ASSERT_EQ(all->size(), 3U);
+  EXPECT_EQ((*all)[0].queue_id, "Q1");
+  // The outage itself is recorded as an incident before the next record.
+  EXPECT_EQ((*all)[1].incident, audit::IncidentKind::kAuditFailure);
+  EXPECT_EQ((*all)[1].action, "audit-failure");
+  EXPECT_NE((*all)[1].detail.find("1 record(s) refused"), std::string::npos) << (*all)[1].detail;
+  EXPECT_EQ((*all)[2].queue_id, "Q3");
   auto v = t->verify();
   ASSERT_TRUE(v);
   EXPECT_TRUE(v->ok()) << v->detail;
