@@ -131,12 +131,13 @@ std::optional<std::int64_t> parse_time(std::string_view s) {
   }
   std::tm tm{};
   int consumed = 0;
-  if (str.size() == 10 && std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                                      &consumed) == 3 && consumed == 10) {
-  } else if (str.size() == 20 &&
-             std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                         &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) == 6 && consumed == 20) {
-  } else {
+  const bool date_only = str.size() == 10 && std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon,
+                                                         &tm.tm_mday, &consumed) == 3 && consumed == 10;
+  const bool date_time = !date_only && str.size() == 20 &&
+                         std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
+                                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) == 6 &&
+                         consumed == 20;
+  if (!date_only && !date_time) {
     return std::nullopt;
   }
   if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||

@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "audit/export.h"
 #include "tests/audit/audit_fixture.h"
 
 namespace {
@@ -290,6 +291,41 @@ TEST(Trail, SearchFilters) {
       seqs.push_back(e.seq);
     }
     EXPECT_EQ(seqs, c.want) << c.name;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Export, ParsesTimes) {
+  struct Case {
+    std::string in;
+    std::optional<std::int64_t> want;
+  };
+  const std::vector<Case> cases = {
+      {"2025-01-01", 1735689600},           {"2025-01-01T00:00:10Z", 1735689610}, {"1735689600", 1735689600},
+      {"2025-13-01", std::nullopt},         {"2025-01-01T25:00:00Z", std::nullopt}, {"yesterday", std::nullopt},
+      {"", std::nullopt},                   {"2025-01-01x", std::nullopt},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(audit::parse_time(c.in), c.want) << c.in;
+  }
+  EXPECT_EQ(audit::iso_time(1735689610), "2025-01-01T00:00:10Z");
+}
+
+TEST(Export, CsvFieldQuotingAndFormulaGuard) {
+  struct Case {
+    std::string in, want;
+    bool text;
+  };
+  const std::vector<Case> cases = {
+      {"plain", "plain", true},          {"a,b", "\"a,b\"", true},         {"say \"hi\"", "\"say \"\"hi\"\"\"", true},
+      {"l1\nl2", "\"l1\nl2\"", true},    {"=1+1", "'=1+1", true},          {"@SUM(A1)", "'@SUM(A1)", true},
+      {"-5", "-5", false},               {"+62 21", "'+62 21", true},      {"", "", true},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(audit::csv_field(c.in, c.text), c.want) << c.in;
   }
 }
 
