@@ -63,6 +63,15 @@ struct Layer {
   std::string content;  // encapsulated content (opaque signatures only)
 };
 
+bool all_bad_signatures(const Layer& layer) {
+  for (const auto& s : layer.signers) {
+    if (s.reason != "bad-signature") {
+      return false;
+    }
+  }
+  return true;
+}
+
 struct Walker {
   TrustStore& trust;
   RevocationChecker& revocation;
@@ -296,8 +305,7 @@ policy::Status Walker::walk_pkcs7(std::string_view der, std::size_t depth, const
     return layer.error();
   }
   std::string inner = std::move(layer->content);
-  const std::string canonical = to_crlf(inner);
-  add_layer(std::move(*layer), canonical, part);
+  add_layer(std::move(*layer), inner, part);  // exactly the bytes that were signed
   return walk(inner, depth + 1, part);
 }
 
@@ -337,7 +345,17 @@ policy::Status Walker::walk(std::string_view raw, std::size_t depth, const std::
         if (!layer) {
           return layer.error();
         }
-        add_layer(std::move(*layer), content, part);
+        // RFC 8551 3.1.1 signs the CRLF form; some signers (binary mode) sign the bytes
+        // as sent. Only when every signer fails on the digest is the raw form tried.
+        std::string verified = content;
+        if (std::string as_sent((*children)[0]); as_sent != content && all_bad_signatures(*layer)) {
+          auto retry = verify_layer(*der, &as_sent);
+          if (retry && !all_bad_signatures(*retry)) {
+            layer = std::move(retry);
+            verified = std::move(as_sent);
+          }
+        }
+        add_layer(std::move(*layer), std::move(verified), part);
         return walk((*children)[0], depth + 1, child_path(part, 1));
       }
     }

@@ -61,7 +61,7 @@ struct VerifyReport {
   AuthResult result = AuthResult::kNone;
   std::string reason;
   std::vector<SignerReport> signers;  // every signer of every layer, outermost first
-  std::string content;                // the entity signed by the first layer (MIME, CRLF)
+  std::string content;                // the entity signed by the first layer, exactly as signed
   bool whole_message = false;         // the first layer is the top-level entity
   std::size_t encrypted_parts = 0;    // enveloped layers seen but not opened
 };

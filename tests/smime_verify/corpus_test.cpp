@@ -204,8 +204,11 @@ TEST(Corpus, ThunderbirdNssMessages) {
                 {kTbDir + "smime/alice.env.dsig.{H}.multipart.eml", "fail(bad-signature) > dec:ok > none"},
                 {kTbDir + "smime/alice.env.sig.{H}.opaque.eml", "pass > unwrap > none > dec:ok > none"},
                 // From: Dave; inner Alice layers verify but are not the sender
+                // The inner Alice detached signature covers the bytes as NSS sent them
+                // (bare LF inside Dave's eContent), not their CRLF form: openssl's
+                // canonicalising -verify fails it (SOURCE.md); our as-sent retry verifies it.
                 {kTbDir + "smime/alice.env.dsig.{H}.multipart.dave.sig.{H}.opaque.eml",
-                 "pass,fail(bad-signature) > unwrap > fail(bad-signature) > dec:ok > none"},
+                 "pass,policy(sender-mismatch) > unwrap > policy(sender-mismatch) > dec:ok > none"},
                 {kTbDir + "smime/alice.env.sig.{H}.opaque.dave.sig.{H}.opaque.eml",
                  "pass,policy(sender-mismatch) > unwrap > policy(sender-mismatch) > unwrap > none > dec:ok > none"},
                 {kTbDir + "smime/alice.plain.dsig.{H}.multipart.dave.dsig.{H}.multipart.eml", "pass,policy(sender-mismatch)"},

@@ -152,6 +152,17 @@ TEST(VerifyPki, LineEndingsDoNotMatter) {
   EXPECT_EQ(verify_ok(crlf, "alice@example.gov", trust, rev).result, AuthResult::kPass);
 }
 
+TEST(VerifyPki, BinaryModeSignatureOverBareLf) {
+  // openssl cms -sign -binary signs the LF bytes as they are (no canonicalisation).
+  auto trust = pki_trust();
+  auto rev = pki_revocation();
+  const std::string lf_entity = "Content-Type: text/plain\n\nbaris satu\nbaris dua\n";
+  const std::string msg = sign_by({"alice"}, "alice@example.gov", lf_entity, {"-binary"});
+  EXPECT_EQ(verify_ok(msg, "alice@example.gov", trust, rev).result, AuthResult::kPass);
+  const std::string bad = replace_once(msg, "baris dua", "baris tiga");
+  EXPECT_EQ(verify_ok(bad, "alice@example.gov", trust, rev).reason, "bad-signature");
+}
+
 TEST(VerifyPki, AtTimeJudgesValidity) {
   auto trust = pki_trust();
   auto rev = pki_revocation();
