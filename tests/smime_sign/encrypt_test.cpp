@@ -24,13 +24,7 @@ bool is_gcm(Cipher c) {
   return c == Cipher::kAes256Gcm || c == Cipher::kAes128Gcm;
 }
 
-std::vector<smime::ossl::Cert> certs(std::initializer_list<const char*> names) {
-  std::vector<smime::ossl::Cert> out;
-  for (const char* n : names) {
-    out.push_back(signtest::cert(n));
-  }
-  return out;
-}
+using signtest::certs;
 
 // What encryption must carry: the Content-* headers and body, CRLF, unchanged.
 std::string plain_of(const std::string& message) {

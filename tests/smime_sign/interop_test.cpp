@@ -22,13 +22,7 @@ using smime::Digest;
 using smime::KeyTransport;
 using smime::RsaPadding;
 
-std::vector<smime::ossl::Cert> certs(std::initializer_list<const char*> names) {
-  std::vector<smime::ossl::Cert> out;
-  for (const char* n : names) {
-    out.push_back(signtest::cert(n));
-  }
-  return out;
-}
+using signtest::certs;
 
 bool is_ec(const std::string& who) {
   return who == "carol" || who == "dave";

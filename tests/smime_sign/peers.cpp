@@ -172,6 +172,14 @@ smime::ossl::Cert cert(std::string_view name) {
   return std::move(c).value();
 }
 
+std::vector<smime::ossl::Cert> certs(std::initializer_list<const char*> names) {
+  std::vector<smime::ossl::Cert> out;
+  for (const char* n : names) {
+    out.push_back(cert(n));
+  }
+  return out;
+}
+
 bool split_signed(const std::string& message, std::string& content, std::string& signature_der) {
   const std::string key = "boundary=\"";
   const std::size_t b = message.find(key);

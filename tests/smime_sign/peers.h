@@ -4,6 +4,7 @@
 // The gpgsm home and the NSS database are built once per test binary.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@ namespace signtest {
 // <name>.crt + <name>.key + inter.crt as the chain (plus the root when with_root).
 smime::Credential credential(std::string_view name, bool with_root = false);
 smime::ossl::Cert cert(std::string_view name);
+std::vector<smime::ossl::Cert> certs(std::initializer_list<const char*> names);
 
 struct PeerResult {
   bool ok = false;

@@ -108,6 +108,15 @@ TEST(Sign, OuterHeadersStayOutsideAndVerbatim) {
   ASSERT_TRUE(signtest::split_signed(*signed_msg, content, sig));
   EXPECT_TRUE(content.starts_with("Content-Type: text/plain; charset=us-ascii\r\n")) << content;
   EXPECT_EQ(content.find("Subject:"), std::string::npos);
+  // The headers we write are short (Outlook breaks on re-folded long Content-Type lines).
+  for (const auto& m : {*signed_msg, *smime::encrypt_message(msg, signtest::certs({"bob"}))}) {
+    const std::string ours =
+        signtest::headers_of(m).substr(signtest::headers_of(m).find("MIME-Version"));
+    for (std::size_t pos = 0, eol = 0; (eol = ours.find("\r\n", pos)) != std::string::npos;
+         pos = eol + 2) {
+      EXPECT_LE(eol - pos, 78U) << ours.substr(pos, eol - pos);
+    }
+  }
   // Exactly one MIME-Version, on the outside.
   EXPECT_EQ(signed_msg->find("MIME-Version"), signed_msg->rfind("MIME-Version"));
 }
