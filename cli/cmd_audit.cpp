@@ -8,6 +8,7 @@
 
 #include "audit/export.h"
 #include "audit/trail.h"
+#include "smime/x509.h"
 #include "cli/exit_codes.h"
 #include "cli/registry.h"
 
@@ -151,6 +152,49 @@ int run_verify(const std::string& db, const std::string& expect, bool json) {
   return v->ok() ? kExitOk : kExitFailure;
 }
 
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return f ? std::string(std::istreambuf_iterator<char>(f), {}) : std::string{};
+}
+
+// Publishes the chain head now (for cron, or before handing a copy to an auditor),
+// signed with the given certificate and unencrypted PEM key when both are given.
+int run_head(const std::string& db, const std::string& cert_path, const std::string& key_path, bool json) {
+  std::optional<smime::Credential> signer;
+  if (!cert_path.empty() || !key_path.empty()) {
+    auto cert = smime::parse_cert(slurp(cert_path));
+    if (!cert) {
+      return fail(cert.error());
+    }
+    auto key = smime::parse_private_key(slurp(key_path));
+    if (!key) {
+      return fail(key.error());
+    }
+    if (!smime::key_matches(**cert, **key)) {
+      return fail(policy::unexpected(policy::Errc::kInvalidArgument, "the key does not belong to the certificate"));
+    }
+    signer.emplace();
+    signer->cert = std::move(*cert);
+    signer->key = std::move(*key);
+  }
+  auto t = audit::Trail::open(db);
+  if (!t) {
+    return fail(t.error());
+  }
+  auto h = (*t)->publish_head(signer ? &*signer : nullptr);
+  if (!h) {
+    return fail(h.error());
+  }
+  if (json) {
+    std::cout << nlohmann::json{{"seq", h->seq}, {"hash", h->hash}, {"time", h->time},
+                                {"signer", h->signer_fingerprint}}.dump()
+              << "\n";
+  } else {
+    std::cout << h->seq << ":" << h->hash << (signer ? " signed by " + h->signer_fingerprint : " unsigned") << "\n";
+  }
+  return kExitOk;
+}
+
 const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
   auto* audit_cmd = app.add_subcommand("audit", "search, export and verify the audit trail");
   audit_cmd->require_subcommand(1);
@@ -158,7 +202,7 @@ const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
     std::string db = audit::kDefaultPath;
     FilterArgs filter;
     bool json = false;
-    std::string format = "jsonl", out, expect_head;
+    std::string format = "jsonl", out, expect_head, cert, key;
   };
   auto st = std::make_shared<State>();
 
@@ -180,6 +224,13 @@ const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
   ver->add_option("--expect-head", st->expect_head, "a head from syslog or a report, SEQ:HASH, that must be in the chain");
   ver->add_flag("--json", st->json, "JSON result");
   ver->callback([st, &g, &rc] { rc = run_verify(st->db, st->expect_head, st->json || g.json); });
+
+  auto* head = audit_cmd->add_subcommand("head", "record, sign and log the chain head now (SEQ:HASH)");
+  head->add_option("--audit-db", st->db, "audit trail file")->capture_default_str();
+  head->add_option("--cert", st->cert, "signing certificate (PEM), e.g. the gateway's system certificate");
+  head->add_option("--key", st->key, "its private key (PEM, unencrypted)");
+  head->add_flag("--json", st->json, "JSON result");
+  head->callback([st, &g, &rc] { rc = run_head(st->db, st->cert, st->key, st->json || g.json); });
 });
 
 }  // namespace

@@ -145,3 +145,30 @@ TEST_F(Cli, IncidentsSayWhatToReportAndToWhom) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cli, HeadIsSignedAndThenChecked) {
+  auto r = ctl({"audit", "head", "--audit-db", db_.string(), "--cert", testsupport::pki("sistem.crt").string(),
+                "--key", testsupport::pki("sistem.key").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto h = nlohmann::json::parse(r.out);
+  EXPECT_EQ(h["seq"], 29);
+  EXPECT_EQ(h["signer"].get<std::string>().size(), 64U);
+  r = ctl({"audit", "verify", "--audit-db", db_.string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto v = nlohmann::json::parse(r.out);
+  EXPECT_EQ(v["heads_signed"], 1);
+  EXPECT_EQ(v["head_hash"], h["hash"]);
+  // Truncating the trail is now visible without any outside copy.
+  audittest::sqlite_cli(db_, "DELETE FROM records WHERE seq >= 28");
+  r = ctl({"audit", "verify", "--audit-db", db_.string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("records 28..29 were removed"), std::string::npos) << r.out;
+  // A key that is not the certificate's is refused.
+  r = ctl({"audit", "head", "--audit-db", db_.string(), "--cert", testsupport::pki("sistem.crt").string(), "--key",
+           testsupport::pki("alice.key").string()});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+}
+
+}  // namespace
