@@ -298,6 +298,7 @@ policy::Result<SplitMessage> split_message(std::string_view message, const Limit
                                                 std::to_string(limits.max_header_bytes) + " bytes");
   }
   SplitMessage out;
+  std::string dropped;  // MIME-Version and its continuation lines: we write our own
   std::string* current = nullptr;
   std::size_t pos = 0;
   while (pos < header_end) {
@@ -318,16 +319,12 @@ policy::Result<SplitMessage> split_message(std::string_view message, const Limit
       if (name.empty()) {
         return unexpected(Errc::kMalformedInput, "header line without a valid field name");
       }
-      if (iequals(name, "MIME-Version")) {
-        current = nullptr;
-        continue;
-      }
-      current = istarts_with(name, "Content-") ? &out.content_headers : &out.outer_headers;
+      current = iequals(name, "MIME-Version")    ? &dropped
+                : istarts_with(name, "Content-") ? &out.content_headers
+                                                 : &out.outer_headers;
     }
-    if (current != nullptr) {
-      current->append(line);
-      current->append("\r\n");
-    }
+    current->append(line);
+    current->append("\r\n");
   }
   out.body = to_crlf(std::string_view(lf).substr(std::min(body_start, lf.size())));
   return out;
