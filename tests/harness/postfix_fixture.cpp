@@ -247,19 +247,30 @@ std::pair<int, std::string> PostfixInstance::sendmail(const std::string& from,
 }
 
 std::vector<CapturedMessage> PostfixInstance::captured() const {
-  const auto open = open_by_sink(dir_);
+  // smtp-sink creates a dump at MAIL FROM and closes it after the final "." (never to
+  // reopen it). List the directory first and ask which files are open second: a file
+  // created in between is then either listed as open or not listed at all.
   std::vector<std::pair<fs::file_time_type, fs::path>> files;
   std::error_code ec;
   for (fs::directory_iterator it(sink_dir(), ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file() && open.count(it->path()) == 0) {
-      files.emplace_back(it->last_write_time(), it->path());
+    std::error_code fec;
+    if (it->is_regular_file(fec)) {
+      files.emplace_back(it->last_write_time(fec), it->path());
     }
   }
+  const auto open = open_by_sink(dir_);
+  std::erase_if(files, [&](const auto& f) { return open.count(f.second) != 0; });
   std::sort(files.begin(), files.end());
   std::vector<CapturedMessage> out;
   out.reserve(files.size());
   for (const auto& f : files) {
-    out.push_back(parse_sink_dump(testsupport::read_file(f.second), f.second));
+    std::ifstream in(f.second, std::ios::binary);
+    if (!in) {
+      continue;  // an aborted transaction's dump (RSET): smtp-sink unlinked it
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    out.push_back(parse_sink_dump(text.str(), f.second));
   }
   return out;
 }
