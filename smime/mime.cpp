@@ -340,7 +340,7 @@ std::string header_value(std::string_view headers, std::string_view name) {
     const std::string_view line = headers.substr(pos, eol - pos);
     pos = eol + 2;
     const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || !iequals(line.substr(0, colon), name)) {
+    if (colon == std::string_view::npos || !iequals(field_name(line.substr(0, colon)), name)) {
       continue;
     }
     std::string value(line.substr(colon + 1));

@@ -38,7 +38,8 @@ bool crlf_canonical(const std::string& s) {
 
 TEST(MimeSplit, MovesContentHeadersAndKeepsTheRestVerbatim) {
   const std::string msg =
-      "From: a@example.gov\nSubject: =?UTF-8?Q?x?=\n  folded\nMIME-Version: 1.0\n (made by a client)\n"
+      "From: a@example.gov\nSubject: =?UTF-8?Q?x?=\n  folded\nMIME-Version: 1.0\n (made by a "
+      "client)\n"
       "Content-Type: text/plain;\n charset=utf-8\nX-Other: y\n\nbody\nline2\n";
   auto split = smime::split_message(msg, {});
   ASSERT_TRUE(split) << split.error().message();
