@@ -49,6 +49,9 @@ TEST(MimeSplit, MovesContentHeadersAndKeepsTheRestVerbatim) {
   EXPECT_EQ(split->body, "body\r\nline2\r\n");
   EXPECT_EQ(smime::header_value(split->content_headers, "content-type"),
             "text/plain; charset=utf-8");
+  EXPECT_EQ(smime::header_value("X-A: 1\r\nContent-Type : text/html\r\n", "Content-Type"),
+            "text/html");
+  EXPECT_EQ(smime::header_value("X-A: 1\r\n Content-Type: no\r\n", "Content-Type"), "");
 }
 
 TEST(MimeSplit, RejectsBadInput) {
