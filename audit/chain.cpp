@@ -3,6 +3,7 @@
 #include <syslog.h>
 
 #include <array>
+#include <map>
 
 #include "audit/trail.h"
 #include "smime/x509.h"
@@ -179,7 +180,18 @@ Problem check_link(const Entry& e, std::uint64_t prev_seq, const std::string& pr
 policy::Result<VerifyReport> Trail::verify(const VerifyOptions& options) {
   VerifyReport rep;
   rep.head_hash = std::string(kGenesisHash);
-  std::vector<std::string> hashes;  // hashes[seq - 1], to check published heads
+  auto stored = heads();
+  if (!stored) {
+    return stored.error();
+  }
+  if (options.expect_head) {
+    stored->push_back(*options.expect_head);
+  }
+  // Hashes of the records that published heads name (memory stays small on big trails).
+  std::map<std::uint64_t, std::string> named;
+  for (const auto& h : *stored) {
+    named[h.seq] = h.seq == 0 ? std::string(kGenesisHash) : std::string();
+  }
   {
     const std::lock_guard lk(reader_mu_);
     auto q = reader_.prepare(select_all_sql() + " ORDER BY seq");
@@ -208,18 +220,13 @@ policy::Result<VerifyReport> Trail::verify(const VerifyOptions& options) {
       ++rep.records;
       rep.last_seq = e.seq;
       rep.head_hash = e.hash;
-      hashes.push_back(e.hash);
+      if (const auto it = named.find(e.seq); it != named.end()) {
+        it->second = e.hash;
+      }
     }
     if (rc != SQLITE_DONE) {
       return reader_.error("cannot read the audit records");
     }
-  }
-  auto stored = heads();
-  if (!stored) {
-    return stored.error();
-  }
-  if (options.expect_head) {
-    stored->push_back(*options.expect_head);
   }
   for (const auto& h : *stored) {
     ++rep.heads_checked;
@@ -232,7 +239,7 @@ policy::Result<VerifyReport> Trail::verify(const VerifyOptions& options) {
                    " were removed";
       return rep;
     }
-    const std::string& have = h.seq == 0 ? std::string(kGenesisHash) : hashes[h.seq - 1];
+    const std::string& have = named[h.seq];
     if (have != h.hash) {
       rep.problem = Problem::kHeadMismatch;
       rep.bad_seq = h.seq;

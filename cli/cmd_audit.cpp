@@ -1,5 +1,7 @@
 // smimectl audit search|export|verify: the auditor's view of the audit trail. Opens the
 // trail read-only (an auditor needs no access to the keystore or its keys).
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -86,7 +88,9 @@ int run_export(const std::string& db, const FilterArgs& args, const std::string&
   }
   std::ofstream file;
   if (!out.empty() && out != "-") {
+    const mode_t old_mask = ::umask(077);  // the export holds addresses: 0600 like the trail
     file.open(out, std::ios::binary | std::ios::trunc);
+    ::umask(old_mask);
     if (!file) {
       return fail(policy::unexpected(policy::Errc::kIo, "cannot write " + out));
     }

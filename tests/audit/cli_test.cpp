@@ -89,6 +89,8 @@ TEST_F(Cli, ExportCsvAndJsonlEscape) {
   const auto csv_path = dir_ / "out.csv";
   auto r = ctl({"audit", "export", "--audit-db", db_.string(), "--format", "csv", "-o", csv_path.string()});
   ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(std::filesystem::status(csv_path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   const auto csv = testsupport::read_file(csv_path);
   EXPECT_EQ(csv.substr(0, csv.find("\r\n")), "seq,time,type,incident,queue_id,message_id,direction,sender,recipients,"
                                               "auth_user,client_addr,department,rule,actions,certificates,algorithms,"
