@@ -10,6 +10,7 @@
 #include "smime/encrypt.h"
 #include "smime/sign.h"
 #include "smime/verify.h"
+#include "smime/x509.h"
 
 namespace milter {
 namespace {
@@ -229,6 +230,7 @@ policy::Facts gather_facts(Context& c, const policy::Classification& cls,
       } else if (!rc->empty()) {
         rf.status = CertStatus::kUsable;
         rf.modern_capable = rc->front().caps.aes_gcm.value_or(false);
+        c.notes.push_back("rcpt-cert=" + rc->front().fingerprint.substr(0, 16));
         certs.push_back(std::move(rc->front().cert));
       }
       f.recipients.push_back(rf);
@@ -278,7 +280,7 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
     }
     c.text = std::move(*s);
     changed = true;
-    c.notes.push_back("signed-by=" + std::string(smime::micalg_name(smime::Digest::kSha256)));
+    c.notes.push_back("signer=" + smime::inspect(*cred->cert).fingerprint_sha256.substr(0, 16));
   }
   if (d.encrypt && !certs.empty()) {
     auto e = smime::encrypt_message(c.text, certs, encrypt_options(d.algorithms));
