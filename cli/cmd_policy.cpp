@@ -3,8 +3,6 @@
 // reference (the Markdown key reference, docs/configuration.md).
 // explain looks the keystore facts up like the milter does; --sender-cert,
 // --recipient-cert and --department override them (or stand in when no keystore exists).
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -12,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
 #include "cli/ks_common.h"
@@ -154,7 +154,8 @@ policy::SignerFact lookup_signer(FactSource& src, const std::string& sender,
       const bool type_ok = policy::name(t) == keystore::cert_type_name(r.type);
       if (type_ok && r.has_key && r.fit_sign && r.revoked_reason.empty() && r.not_before <= now &&
           now <= r.not_after) {
-        return {CertStatus::kUsable, std::string(policy::name(t)) + " certificate " + r.fingerprint};
+        return {CertStatus::kUsable,
+                std::string(policy::name(t)) + " certificate " + r.fingerprint};
       }
     }
   }
@@ -201,12 +202,13 @@ policy::Status apply_overrides(const ExplainOptions& o, policy::Facts& facts) {
     }
     const auto s = parse_status(state);
     if (eq == std::string::npos || !s) {
-      return policy::unexpected(policy::Errc::kInvalidArgument,
-                                "--recipient-cert '" + spec + "': use ADDR=STATE[,modern], STATE one of " +
-                                    kStates);
+      return policy::unexpected(
+          policy::Errc::kInvalidArgument,
+          "--recipient-cert '" + spec + "': use ADDR=STATE[,modern], STATE one of " + kStates);
     }
     const std::string addr = spec.substr(0, eq);
-    std::erase_if(facts.recipients, [&](const policy::RecipientFact& f) { return f.address == addr; });
+    std::erase_if(facts.recipients,
+                  [&](const policy::RecipientFact& f) { return f.address == addr; });
     facts.recipients.push_back({addr, *s, modern});
   }
   return {};
@@ -255,11 +257,16 @@ Json to_json(const policy::Decision& d, const policy::Facts& facts) {
 
 int verdict_exit(policy::Action a) {
   switch (a) {
-    case policy::Action::kAccept: return kExitOk;
-    case policy::Action::kReject: return kExitReject;
-    case policy::Action::kTempfail: return kExitTempfail;
-    case policy::Action::kDiscard: return kExitDiscard;
-    case policy::Action::kQuarantine: return kExitQuarantine;
+    case policy::Action::kAccept:
+      return kExitOk;
+    case policy::Action::kReject:
+      return kExitReject;
+    case policy::Action::kTempfail:
+      return kExitTempfail;
+    case policy::Action::kDiscard:
+      return kExitDiscard;
+    case policy::Action::kQuarantine:
+      return kExitQuarantine;
   }
   return kExitInternal;
 }
@@ -275,11 +282,11 @@ int explain(const Globals& g, const ExplainOptions& o) {
   }
   const bool all_given = !o.sender_cert.empty() && o.recipient_cert.size() >= o.to.size() &&
                          (!(*cfg)->uses_department || !o.department.empty());
-  FactSource src = all_given ? FactSource{nullptr, "keystore not consulted: every fact given"}
-                             : open_facts(g);
-  const policy::DepartmentFact dept = !o.department.empty()
-                                          ? policy::DepartmentFact{policy::FactState::kKnown, o.department}
-                                          : lookup_department(src, env->sender);
+  FactSource src =
+      all_given ? FactSource{nullptr, "keystore not consulted: every fact given"} : open_facts(g);
+  const policy::DepartmentFact dept =
+      !o.department.empty() ? policy::DepartmentFact{policy::FactState::kKnown, o.department}
+                            : lookup_department(src, env->sender);
   const policy::Classification cls = policy::classify(**cfg, *env, dept);
   policy::Facts facts;
   if (cls.wants_signer) {
@@ -307,9 +314,9 @@ int explain(const Globals& g, const ExplainOptions& o) {
       std::printf("%2d. %s\n", step++, r.c_str());
     }
     std::printf("decision: rule '%s', %s, sign=%s encrypt=%s verify=%s decrypt=%s -> %s\n",
-                d.rule.c_str(), std::string(policy::name(d.direction)).c_str(), d.sign ? "yes" : "no",
-                d.encrypt ? "yes" : "no", d.verify ? "yes" : "no", d.decrypt ? "yes" : "no",
-                d.verdict.to_string().c_str());
+                d.rule.c_str(), std::string(policy::name(d.direction)).c_str(),
+                d.sign ? "yes" : "no", d.encrypt ? "yes" : "no", d.verify ? "yes" : "no",
+                d.decrypt ? "yes" : "no", d.verdict.to_string().c_str());
   }
   return verdict_exit(d.verdict.action);
 }
@@ -317,8 +324,9 @@ int explain(const Globals& g, const ExplainOptions& o) {
 void add_explain(CLI::App& policy_app, Globals& g, int& rc) {
   auto o = std::make_shared<ExplainOptions>();
   auto* cmd = policy_app.add_subcommand(
-      "explain", "what would happen to a message, and why (exit 0 accept, 20 reject, 21 tempfail, "
-                 "22 discard, 23 quarantine)");
+      "explain",
+      "what would happen to a message, and why (exit 0 accept, 20 reject, 21 tempfail, "
+      "22 discard, 23 quarantine)");
   cmd->add_option("--from", o->from, "envelope sender")->required();
   cmd->add_option("--to", o->to, "recipient (repeat for more)")->required();
   cmd->add_option("--header", o->headers, "'Name: value' (repeatable)");
@@ -327,7 +335,8 @@ void add_explain(CLI::App& policy_app, Globals& g, int& rc) {
   cmd->add_option("--auth", o->auth, "SMTP AUTH user ({auth_authen})");
   cmd->add_option("--daemon-name", o->daemon_name, "Postfix {daemon_name} macro");
   cmd->add_option("--sender-cert", o->sender_cert, std::string("override: ") + kStates);
-  cmd->add_option("--recipient-cert", o->recipient_cert, "override: ADDR=STATE[,modern] (repeatable)");
+  cmd->add_option("--recipient-cert", o->recipient_cert,
+                  "override: ADDR=STATE[,modern] (repeatable)");
   cmd->add_option("--department", o->department, "override the sender's department")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   cmd->add_flag("--json", o->json, "JSON output");

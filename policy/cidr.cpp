@@ -1,7 +1,6 @@
 #include "policy/cidr.h"
 
 #include <arpa/inet.h>
-
 #include <charconv>
 
 namespace policy {
@@ -57,7 +56,8 @@ Result<Cidr> Cidr::parse(std::string_view text) {
   const std::string_view addr = text.substr(0, slash);
   const auto ip = parse_ip(addr);
   if (!ip) {
-    return unexpected(Errc::kConfig, "'" + c.text_ + "' is not an IPv4 or IPv6 address or CIDR prefix");
+    return unexpected(Errc::kConfig,
+                      "'" + c.text_ + "' is not an IPv4 or IPv6 address or CIDR prefix");
   }
   const bool v4 = addr.find(':') == std::string_view::npos;
   const unsigned max = v4 ? 32U : 128U;
@@ -66,8 +66,8 @@ Result<Cidr> Cidr::parse(std::string_view text) {
     const std::string_view p = text.substr(slash + 1);
     const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), prefix);
     if (ec != std::errc() || end != p.data() + p.size() || p.empty() || prefix > max) {
-      return unexpected(Errc::kConfig, "'" + c.text_ + "': prefix length must be 0.." +
-                                           std::to_string(max));
+      return unexpected(Errc::kConfig,
+                        "'" + c.text_ + "': prefix length must be 0.." + std::to_string(max));
     }
   }
   c.net_ = *ip;

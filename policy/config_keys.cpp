@@ -14,7 +14,8 @@ constexpr std::array kKeys{
               "Listening socket in libmilter's spelling (OpenDKIM `Socket`): `local:/path`, "
               "`unix:/path`, `inet:PORT@HOST`, `inet6:PORT@[ADDR]`. Postfix's "
               "`inet:HOST:PORT` spelling is rejected with the libmilter form to use."},
-    ConfigKey{"daemon", "user", "string", "\"smime-milter\"", "User to run as (OpenDKIM `UserID`)."},
+    ConfigKey{"daemon", "user", "string", "\"smime-milter\"",
+              "User to run as (OpenDKIM `UserID`)."},
     ConfigKey{"daemon", "group", "string", "\"smime-milter\"",
               "Group to run as; give `postfix` access to the socket through it."},
     ConfigKey{"daemon", "umask", "string (octal)", "\"007\"",
@@ -30,7 +31,8 @@ constexpr std::array kKeys{
     ConfigKey{"daemon", "log_why", "boolean", "false",
               "Log the step-by-step reasoning of every decision (OpenDKIM `LogWhy`)."},
     // [milter]
-    ConfigKey{"milter", "mode", "array of strings", "[\"sign\", \"encrypt\", \"verify\", \"decrypt\"]",
+    ConfigKey{"milter", "mode", "array of strings",
+              "[\"sign\", \"encrypt\", \"verify\", \"decrypt\"]",
               "What the milter does at all (OpenDKIM `Mode`): any of `sign`, `encrypt`, `verify`, "
               "`decrypt`. A rule may not require what the mode leaves out."},
     ConfigKey{"milter", "internal_hosts", "array of strings", "[\"127.0.0.0/8\", \"::1/128\"]",
@@ -144,7 +146,9 @@ constexpr std::array kKeys{
 
 }  // namespace
 
-std::span<const ConfigKey> config_keys() { return kKeys; }
+std::span<const ConfigKey> config_keys() {
+  return kKeys;
+}
 
 std::string configuration_reference() {
   std::string out =

@@ -1,11 +1,11 @@
 // Loads the TOML configuration into a Config snapshot (see config.h). Rules are read by
 // rule_load.cpp; this file reads the fixed sections and drives the whole load.
-#include <toml++/toml.h>
-
 #include <algorithm>
 #include <array>
 #include <fstream>
 #include <sstream>
+
+#include <toml++/toml.h>
 
 #include "policy/config.h"
 #include "policy/rule_load.h"
@@ -18,9 +18,9 @@ using detail::TomlReader;
 
 constexpr std::array<std::string_view, 6> kLogLevels{"trace", "debug", "info",
                                                      "warn",  "error", "critical"};
-constexpr std::array<std::string_view, 11> kFacilities{
-    "mail",   "daemon", "user",   "local0", "local1", "local2",
-    "local3", "local4", "local5", "local6", "local7"};
+constexpr std::array<std::string_view, 11> kFacilities{"mail",   "daemon", "user",   "local0",
+                                                       "local1", "local2", "local3", "local4",
+                                                       "local5", "local6", "local7"};
 
 template <std::size_t N>
 bool one_of(const std::array<std::string_view, N>& set, std::string_view v) {
@@ -30,15 +30,16 @@ bool one_of(const std::array<std::string_view, N>& set, std::string_view v) {
 void require_absolute(const TomlReader& r, const toml::table& t, std::string_view key,
                       std::string_view where, std::string& out) {
   if (r.get(t, key, where, out) && (out.empty() || out.front() != '/')) {
-    r.fail(*t.get(key), TomlReader::qualified(where, key) + ": '" + out +
-                            "' must be an absolute path");
+    r.fail(*t.get(key),
+           TomlReader::qualified(where, key) + ": '" + out + "' must be an absolute path");
   }
 }
 
 void read_daemon(const TomlReader& r, const toml::table& t, DaemonConfig& d) {
   constexpr std::string_view w = "daemon";
-  r.allow_only(t, w, {"socket", "user", "group", "umask", "pid_file", "foreground", "log_level",
-                      "syslog_facility", "log_why"});
+  r.allow_only(t, w,
+               {"socket", "user", "group", "umask", "pid_file", "foreground", "log_level",
+                "syslog_facility", "log_why"});
   std::string socket;
   if (r.get(t, "socket", w, socket)) {
     auto s = parse_socket(socket);
@@ -140,8 +141,9 @@ void read_trust(const TomlReader& r, const toml::table& t, TrustConfig& tr) {
 void read_limits(const TomlReader& r, const toml::table& t, LimitsConfig& l) {
   constexpr std::string_view w = "limits";
   constexpr std::size_t kGiB = 1024U * 1024U * 1024U;
-  r.allow_only(t, w, {"max_message_size", "max_headers", "max_recipients", "max_mime_depth",
-                      "spool_threshold"});
+  r.allow_only(
+      t, w,
+      {"max_message_size", "max_headers", "max_recipients", "max_mime_depth", "spool_threshold"});
   r.get(t, "max_message_size", w, l.max_message_size, 1024, 4 * kGiB);
   r.get(t, "max_headers", w, l.max_headers, 1, 100000);
   r.get(t, "max_recipients", w, l.max_recipients, 1, 100000);

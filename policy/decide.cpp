@@ -1,7 +1,7 @@
 // Step 2 of the decision: actions from the matched rule and the keystore facts.
-#include <algorithm>
-
 #include "policy/decide.h"
+
+#include <algorithm>
 
 namespace policy {
 namespace {
@@ -28,7 +28,8 @@ void fail(Decision& d, Failure f, const std::string& reason) {
 }
 
 CertStatus effective(CertStatus s, const Config& c) {
-  return (s == CertStatus::kRevocationUnknown && !c.trust.check_revocation) ? CertStatus::kUsable : s;
+  return (s == CertStatus::kRevocationUnknown && !c.trust.check_revocation) ? CertStatus::kUsable
+                                                                            : s;
 }
 
 void decide_encryption(const Config& c, const Rule& rule, const Envelope& env, const Facts& facts,
@@ -38,7 +39,8 @@ void decide_encryption(const Config& c, const Rule& rule, const Envelope& env, c
   for (const auto& rcpt : env.recipients) {
     const auto it = std::find_if(facts.recipients.begin(), facts.recipients.end(),
                                  [&](const RecipientFact& f) { return f.address == rcpt; });
-    const CertStatus s = it == facts.recipients.end() ? CertStatus::kNone : effective(it->status, c);
+    const CertStatus s =
+        it == facts.recipients.end() ? CertStatus::kNone : effective(it->status, c);
     all_modern = all_modern && it != facts.recipients.end() && it->modern_capable;
     if (s == CertStatus::kUnavailable) {
       unavailable.push_back(rcpt);
@@ -85,21 +87,26 @@ void decide_signing(const Config& c, const Rule& rule, const Facts& facts, Decis
     return;
   }
   if (s == CertStatus::kUnavailable) {
-    fail(d, Failure::kKeystoreUnavailable, "keystore unavailable looking up the signing certificate");
+    fail(d, Failure::kKeystoreUnavailable,
+         "keystore unavailable looking up the signing certificate");
     return;
   }
-  const std::string what = "signing certificate for <" + d.vars.sender + ">: " +
-                           std::string(name(s)) + detail;
+  const std::string what =
+      "signing certificate for <" + d.vars.sender + ">: " + std::string(name(s)) + detail;
   if (rule.sign == Requirement::kIfPossible) {
     d.reasons.push_back(what + "; sign = if-possible, so the message is not signed");
     return;
   }
   switch (s) {
-    case CertStatus::kRevoked: fail(d, Failure::kRevoked, "sign = required: " + what); break;
+    case CertStatus::kRevoked:
+      fail(d, Failure::kRevoked, "sign = required: " + what);
+      break;
     case CertStatus::kRevocationUnknown:
       fail(d, Failure::kRevocationUnknown, "sign = required: " + what);
       break;
-    default: fail(d, Failure::kNoSigningCert, "sign = required: " + what); break;
+    default:
+      fail(d, Failure::kNoSigningCert, "sign = required: " + what);
+      break;
   }
 }
 
@@ -125,14 +132,15 @@ void decide_outbound(const Config& c, const Classification& cls, const Envelope&
     d.encrypt = d.verdict.action == Action::kAccept && d.encrypt;
   }
   if (d.sign || d.encrypt) {
-    d.reasons.push_back(
-        "profile " + std::string(name(rule.profile)) + ": " + std::string(name(d.algorithms.cipher)) +
-        ", signature " + std::string(name(d.algorithms.signature_padding)) + ", key transport " +
-        std::string(name(d.algorithms.key_transport)) + ", " + std::string(name(d.algorithms.digest)) +
-        (rule.profile == Profile::kPerRecipient
-             ? (all_modern ? " (every recipient announced modern algorithms)"
-                           : " (not every recipient announced modern algorithms)")
-             : ""));
+    d.reasons.push_back("profile " + std::string(name(rule.profile)) + ": " +
+                        std::string(name(d.algorithms.cipher)) + ", signature " +
+                        std::string(name(d.algorithms.signature_padding)) + ", key transport " +
+                        std::string(name(d.algorithms.key_transport)) + ", " +
+                        std::string(name(d.algorithms.digest)) +
+                        (rule.profile == Profile::kPerRecipient
+                             ? (all_modern ? " (every recipient announced modern algorithms)"
+                                           : " (not every recipient announced modern algorithms)")
+                             : ""));
   }
 }
 
@@ -140,12 +148,18 @@ void decide_outbound(const Config& c, const Classification& cls, const Envelope&
 
 std::string_view name(CertStatus s) noexcept {
   switch (s) {
-    case CertStatus::kUsable: return "usable";
-    case CertStatus::kNone: return "no certificate";
-    case CertStatus::kExpired: return "certificate expired";
-    case CertStatus::kRevoked: return "certificate revoked";
-    case CertStatus::kRevocationUnknown: return "revocation status unknown";
-    case CertStatus::kUnavailable: return "keystore unavailable";
+    case CertStatus::kUsable:
+      return "usable";
+    case CertStatus::kNone:
+      return "no certificate";
+    case CertStatus::kExpired:
+      return "certificate expired";
+    case CertStatus::kRevoked:
+      return "certificate revoked";
+    case CertStatus::kRevocationUnknown:
+      return "revocation status unknown";
+    case CertStatus::kUnavailable:
+      return "keystore unavailable";
   }
   return "?";
 }
@@ -164,7 +178,8 @@ Verdict Decision::verdict_for(Failure f, std::string_view reason) const {
 
 Verdict Decision::on_error(Errc e, std::string_view reason, bool decrypting) const {
   switch (e) {
-    case Errc::kOk: return Verdict{};
+    case Errc::kOk:
+      return Verdict{};
     case Errc::kNoKey:
       if (decrypting) {
         return Verdict{};  // encrypted for someone else: deliver as it is
@@ -173,10 +188,14 @@ Verdict Decision::on_error(Errc e, std::string_view reason, bool decrypting) con
     case Errc::kBadSignature:
     case Errc::kUntrustedChain:
     case Errc::kExpired:
-    case Errc::kSenderMismatch: return verdict_for(Failure::kBadSignature, reason);
-    case Errc::kRevoked: return verdict_for(Failure::kRevoked, reason);
-    case Errc::kRevocationUnknown: return verdict_for(Failure::kRevocationUnknown, reason);
-    case Errc::kUnavailable: return verdict_for(Failure::kKeystoreUnavailable, reason);
+    case Errc::kSenderMismatch:
+      return verdict_for(Failure::kBadSignature, reason);
+    case Errc::kRevoked:
+      return verdict_for(Failure::kRevoked, reason);
+    case Errc::kRevocationUnknown:
+      return verdict_for(Failure::kRevocationUnknown, reason);
+    case Errc::kUnavailable:
+      return verdict_for(Failure::kKeystoreUnavailable, reason);
     case Errc::kMalformedInput:
     case Errc::kUnsupportedAlgorithm:
     case Errc::kCrypto:
@@ -184,11 +203,13 @@ Verdict Decision::on_error(Errc e, std::string_view reason, bool decrypting) con
         return verdict_for(Failure::kDecryptError, reason);
       }
       return verdict_for(Failure::kInternalError, reason);
-    default: return verdict_for(Failure::kInternalError, reason);
+    default:
+      return verdict_for(Failure::kInternalError, reason);
   }
 }
 
-Decision decide(const Config& c, const Classification& cls, const Envelope& env, const Facts& facts) {
+Decision decide(const Config& c, const Classification& cls, const Envelope& env,
+                const Facts& facts) {
   Decision d;
   d.direction = cls.direction;
   d.rule = cls.rule->name;
@@ -199,7 +220,8 @@ Decision decide(const Config& c, const Classification& cls, const Envelope& env,
   d.vars.rule = d.rule;
   d.vars.recipients = env.recipients;
   if (cls.department_unavailable) {
-    fail(d, Failure::kKeystoreUnavailable, "keystore unavailable looking up the sender's department");
+    fail(d, Failure::kKeystoreUnavailable,
+         "keystore unavailable looking up the sender's department");
     return d;
   }
   if (d.direction == Direction::kInbound) {
@@ -211,11 +233,11 @@ Decision decide(const Config& c, const Classification& cls, const Envelope& env,
   }
   decide_outbound(c, cls, env, facts, d);
   if (!d.failure) {
-    d.reasons.push_back(std::string("verdict: accept, ") +
-                        (d.sign && d.encrypt ? "sign then encrypt"
-                         : d.sign            ? "sign only"
-                         : d.encrypt         ? "encrypt only"
-                                             : "deliver unchanged"));
+    d.reasons.push_back(std::string("verdict: accept, ") + (d.sign && d.encrypt
+                                                                ? "sign then encrypt"
+                                                            : d.sign    ? "sign only"
+                                                            : d.encrypt ? "encrypt only"
+                                                                        : "deliver unchanged"));
   }
   return d;
 }

@@ -58,17 +58,17 @@ struct RecipientFact {
 };
 
 struct Facts {
-  SignerFact signer;                     // ignored unless Classification::wants_signer
-  std::vector<RecipientFact> recipients; // ignored unless wants_recipients; missing = kNone
+  SignerFact signer;                      // ignored unless Classification::wants_signer
+  std::vector<RecipientFact> recipients;  // ignored unless wants_recipients; missing = kNone
 };
 
 struct Classification {
   Direction direction = Direction::kInbound;
-  const Rule* rule = nullptr;   // into the Config; never null after classify()
-  bool department_unavailable = false;  // a department condition could not be evaluated
+  const Rule* rule = nullptr;              // into the Config; never null after classify()
+  bool department_unavailable = false;     // a department condition could not be evaluated
   std::optional<std::string> new_subject;  // Subject with the tag removed (strip_subject_tag)
-  bool wants_signer = false;      // outbound and the rule may sign
-  bool wants_recipients = false;  // outbound and the rule may encrypt
+  bool wants_signer = false;               // outbound and the rule may sign
+  bool wants_recipients = false;           // outbound and the rule may encrypt
   std::vector<std::string> reasons;
 };
 
@@ -96,9 +96,11 @@ struct Decision {
   Verdict on_error(Errc e, std::string_view reason, bool decrypting = false) const;
 };
 
-Direction classify_direction(const Config& c, const Envelope& env, std::vector<std::string>& reasons);
+Direction classify_direction(const Config& c, const Envelope& env,
+                             std::vector<std::string>& reasons);
 Classification classify(const Config& c, const Envelope& env, const DepartmentFact& department);
-Decision decide(const Config& c, const Classification& cls, const Envelope& env, const Facts& facts);
+Decision decide(const Config& c, const Classification& cls, const Envelope& env,
+                const Facts& facts);
 // Both steps at once.
 Decision decide(const Config& c, const Envelope& env, const DepartmentFact& department,
                 const Facts& facts);

@@ -33,7 +33,9 @@ std::string list(const std::vector<std::string>& v) {
   return out + "]";
 }
 
-const char* boolean(bool b) { return b ? "true" : "false"; }
+const char* boolean(bool b) {
+  return b ? "true" : "false";
+}
 
 void line(std::string& out, std::string_view key, const std::string& value) {
   out += key;
@@ -116,8 +118,9 @@ std::string describe(const Config& c) {
   line(out, "log_why", boolean(c.daemon.log_why));
   out += "\n[milter]\n";
   std::vector<std::string> mode;
-  for (const auto& [n, on] : {std::pair{"sign", c.mode.sign}, std::pair{"encrypt", c.mode.encrypt},
-                              std::pair{"verify", c.mode.verify}, std::pair{"decrypt", c.mode.decrypt}}) {
+  for (const auto& [n, on] :
+       {std::pair{"sign", c.mode.sign}, std::pair{"encrypt", c.mode.encrypt},
+        std::pair{"verify", c.mode.verify}, std::pair{"decrypt", c.mode.decrypt}}) {
     if (on) {
       mode.emplace_back(n);
     }

@@ -1,9 +1,8 @@
 // Step 1 of the decision: direction and rule matching (see decide.h).
-#include <fnmatch.h>
-#include <strings.h>
-
 #include <algorithm>
 #include <cctype>
+#include <fnmatch.h>
+#include <strings.h>
 
 #include "policy/decide.h"
 
@@ -82,8 +81,8 @@ bool header_matches(const HeaderMatch& m, const Envelope& env) {
 
 // Why a rule fails to match ("" when it matches). `unavailable` is set when the answer
 // depends on a department the keystore could not give.
-std::string mismatch(const Match& m, Direction dir, const Envelope& env,
-                     const DepartmentFact& dept, bool& unavailable) {
+std::string mismatch(const Match& m, Direction dir, const Envelope& env, const DepartmentFact& dept,
+                     bool& unavailable) {
   if (m.direction != DirectionMatch::kAny &&
       (m.direction == DirectionMatch::kInbound) != (dir == Direction::kInbound)) {
     return "direction is " + std::string(name(dir));
@@ -155,7 +154,8 @@ bool address_matches(std::string_view address, std::string_view pattern) {
   return glob(pattern, at == std::string_view::npos ? std::string_view() : address.substr(at + 1));
 }
 
-Direction classify_direction(const Config& c, const Envelope& env, std::vector<std::string>& reasons) {
+Direction classify_direction(const Config& c, const Envelope& env,
+                             std::vector<std::string>& reasons) {
   if (!env.auth_user.empty()) {
     reasons.push_back("outbound: client authenticated as '" + env.auth_user + "' ({auth_authen})");
     return Direction::kOutbound;

@@ -17,17 +17,22 @@ struct Defaults {
 
 Defaults defaults_for(Failure f) {
   switch (f) {
-    case Failure::kNoSigningCert: return {".7.1", "no usable signing certificate for %{sender}"};
+    case Failure::kNoSigningCert:
+      return {".7.1", "no usable signing certificate for %{sender}"};
     case Failure::kNoRecipientCert:
       return {".7.1", "encryption required but no certificate for %{recipients}"};
-    case Failure::kRevoked: return {".7.1", "certificate revoked: %{reason}"};
+    case Failure::kRevoked:
+      return {".7.1", "certificate revoked: %{reason}"};
     case Failure::kRevocationUnknown:
       return {".7.5", "certificate revocation status unknown, try again later"};
-    case Failure::kBadSignature: return {".7.5", "S/MIME signature did not verify: %{reason}"};
-    case Failure::kDecryptError: return {".7.5", "cannot decrypt the S/MIME message"};
+    case Failure::kBadSignature:
+      return {".7.5", "S/MIME signature did not verify: %{reason}"};
+    case Failure::kDecryptError:
+      return {".7.5", "cannot decrypt the S/MIME message"};
     case Failure::kKeystoreUnavailable:
       return {".3.0", "certificate directory unavailable, try again later"};
-    case Failure::kInternalError: return {".3.0", "S/MIME gateway error, try again later"};
+    case Failure::kInternalError:
+      return {".3.0", "S/MIME gateway error, try again later"};
   }
   return {".3.0", "error"};
 }
@@ -76,8 +81,9 @@ Status check_template(std::string_view t) {
       known = known || k == var;
     }
     if (!known) {
-      return unexpected(Errc::kConfig, "unknown reply variable %{" + std::string(var) +
-                                           "}; known: %{recipients}, %{sender}, %{rule}, %{reason}");
+      return unexpected(Errc::kConfig,
+                        "unknown reply variable %{" + std::string(var) +
+                            "}; known: %{recipients}, %{sender}, %{rule}, %{reason}");
     }
     i = close;
   }
@@ -140,9 +146,9 @@ Result<FailureAction> parse_failure_reply(Action action, std::string_view reply)
   const auto word = rest.substr(0, rest.find(' '));
   if (word.size() == 3 && all_digits(word)) {
     if (!smtp || word[0] != cls) {
-      return unexpected(Errc::kConfig, "reply code " + std::string(word) + " does not fit action '" +
-                                           std::string(name(action)) + "'" +
-                                           (smtp ? std::string(" (use ") + cls + "xx)" : ""));
+      return unexpected(Errc::kConfig, "reply code " + std::string(word) +
+                                           " does not fit action '" + std::string(name(action)) +
+                                           "'" + (smtp ? std::string(" (use ") + cls + "xx)" : ""));
     }
     fa.rcode = std::string(word);
     rest = rest.substr(std::min(rest.size(), word.size() + 1));
@@ -151,7 +157,8 @@ Result<FailureAction> parse_failure_reply(Action action, std::string_view reply)
   if (is_xcode(xword)) {
     if (!smtp || xword[0] != cls) {
       return unexpected(Errc::kConfig, "enhanced status " + std::string(xword) +
-                                           " does not fit action '" + std::string(name(action)) + "'");
+                                           " does not fit action '" + std::string(name(action)) +
+                                           "'");
     }
     fa.xcode = std::string(xword);
     rest = rest.substr(std::min(rest.size(), xword.size() + 1));

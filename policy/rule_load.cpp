@@ -10,12 +10,21 @@ namespace policy::detail {
 namespace {
 
 // Action keys shared by [default] and [[rule]].
-constexpr std::array<std::string_view, 15> kActionKeys{
-    "sign",       "encrypt",           "signer",
-    "profile",    "verify",            "decrypt",
-    "strip_subject_tag", "on_no_signing_cert", "on_no_recipient_cert",
-    "on_revoked", "on_revocation_unknown", "on_bad_signature",
-    "on_decrypt_error", "on_keystore_unavailable", "on_internal_error"};
+constexpr std::array<std::string_view, 15> kActionKeys{"sign",
+                                                       "encrypt",
+                                                       "signer",
+                                                       "profile",
+                                                       "verify",
+                                                       "decrypt",
+                                                       "strip_subject_tag",
+                                                       "on_no_signing_cert",
+                                                       "on_no_recipient_cert",
+                                                       "on_revoked",
+                                                       "on_revocation_unknown",
+                                                       "on_bad_signature",
+                                                       "on_decrypt_error",
+                                                       "on_keystore_unavailable",
+                                                       "on_internal_error"};
 
 std::vector<std::string_view> rule_keys() {
   std::vector<std::string_view> keys{"name", "match"};
@@ -78,7 +87,8 @@ void read_actions(const TomlReader& r, const toml::table& t, const std::string& 
     for (const auto& e : *a) {
       const auto type = parse_cert_type(**e.as_string());
       if (!type) {
-        r.fail(e, where + ".signer: '" + **e.as_string() + "' is not one of individual, role, system");
+        r.fail(e,
+               where + ".signer: '" + **e.as_string() + "' is not one of individual, role, system");
       }
       rule.signer.push_back(*type);
     }
@@ -90,8 +100,8 @@ void read_actions(const TomlReader& r, const toml::table& t, const std::string& 
   if (r.get(t, "profile", where, profile)) {
     const auto p = parse_profile(profile);
     if (!p) {
-      r.fail(*t.get("profile"), where + ".profile: '" + profile +
-                                    "' is not one of compatible, modern, per-recipient");
+      r.fail(*t.get("profile"),
+             where + ".profile: '" + profile + "' is not one of compatible, modern, per-recipient");
     }
     rule.profile = *p;
   }
@@ -144,15 +154,16 @@ HeaderMatch read_header(const TomlReader& r, const toml::node& n, const std::str
 }
 
 Match read_match(const TomlReader& r, const toml::table& t, const std::string& where) {
-  r.allow_only(t, where, {"direction", "sender", "department", "recipients_all",
-                          "recipients_any", "headers", "subject_tag"});
+  r.allow_only(t, where,
+               {"direction", "sender", "department", "recipients_all", "recipients_any", "headers",
+                "subject_tag"});
   Match m;
   std::string direction;
   if (r.get(t, "direction", where, direction)) {
     const auto d = parse_direction_match(direction);
     if (!d) {
-      r.fail(*t.get("direction"), where + ".direction: '" + direction +
-                                      "' is not one of inbound, outbound, any");
+      r.fail(*t.get("direction"),
+             where + ".direction: '" + direction + "' is not one of inbound, outbound, any");
     }
     m.direction = *d;
   }

@@ -26,12 +26,12 @@ struct HeaderMatch {
 // list, any element may match (logical OR).
 struct Match {
   DirectionMatch direction = DirectionMatch::kAny;
-  std::vector<std::string> sender;       // globs; with '@' on the address, else on the domain
-  std::vector<std::string> department;   // sender's department from the keystore, exact (icase)
+  std::vector<std::string> sender;          // globs; with '@' on the address, else on the domain
+  std::vector<std::string> department;      // sender's department from the keystore, exact (icase)
   std::vector<std::string> recipients_all;  // every recipient matches one glob
   std::vector<std::string> recipients_any;  // at least one recipient matches one glob
-  std::vector<HeaderMatch> headers;      // any header entry matches
-  std::string subject_tag;               // case-insensitive substring of Subject, e.g. "[RAHASIA]"
+  std::vector<HeaderMatch> headers;         // any header entry matches
+  std::string subject_tag;  // case-insensitive substring of Subject, e.g. "[RAHASIA]"
   bool empty() const noexcept;
 };
 
@@ -39,8 +39,8 @@ struct Match {
 // %{sender}, %{rule}, %{reason}).
 struct FailureAction {
   Action action = Action::kTempfail;
-  std::string rcode;   // "550"; empty for accept/discard/quarantine
-  std::string xcode;   // "5.7.1"
+  std::string rcode;  // "550"; empty for accept/discard/quarantine
+  std::string xcode;  // "5.7.1"
   std::string text_template;
 };
 
@@ -66,6 +66,5 @@ struct Rule {
     return on[static_cast<std::size_t>(f)];
   }
 };
-
 
 }  // namespace policy

@@ -19,8 +19,9 @@ bool parse_port(std::string_view s, std::uint16_t& port) {
 
 Result<SocketSpec> parse_local(std::string_view path) {
   if (path.empty() || path.front() != '/') {
-    return unexpected(Errc::kConfig, "local socket path must be absolute, e.g. "
-                                     "local:/var/spool/postfix/smime-milter/smime-milter.sock");
+    return unexpected(Errc::kConfig,
+                      "local socket path must be absolute, e.g. "
+                      "local:/var/spool/postfix/smime-milter/smime-milter.sock");
   }
   SocketSpec s;
   s.kind = SocketSpec::Kind::kLocal;
@@ -41,8 +42,8 @@ Result<SocketSpec> parse_socket(std::string_view text) {
   }
   const bool v6 = text.starts_with("inet6:");
   if (!v6 && !text.starts_with("inet:")) {
-    return unexpected(Errc::kConfig, "socket '" + t +
-                                         "' must start with local:, unix:, inet: or inet6:");
+    return unexpected(Errc::kConfig,
+                      "socket '" + t + "' must start with local:, unix:, inet: or inet6:");
   }
   const std::string_view rest = text.substr(v6 ? 6 : 5);
   const auto at = rest.find('@');
@@ -54,9 +55,10 @@ Result<SocketSpec> parse_socket(std::string_view text) {
     if (!v6 && at == std::string_view::npos && colon != std::string_view::npos) {
       const std::string host(rest.substr(0, colon));
       const std::string port(rest.substr(colon + 1));
-      return unexpected(Errc::kConfig,
-                        "socket '" + t + "' uses Postfix's inet:host:port spelling; libmilter "
-                        "writes the port first: use \"inet:" + port + "@" + host + "\"");
+      return unexpected(Errc::kConfig, "socket '" + t +
+                                           "' uses Postfix's inet:host:port spelling; libmilter "
+                                           "writes the port first: use \"inet:" +
+                                           port + "@" + host + "\"");
     }
     return unexpected(Errc::kConfig, "socket '" + t + "': port must be 1..65535 (inet:PORT@HOST)");
   }

@@ -7,16 +7,24 @@ namespace {
 
 std::string_view type_name(toml::node_type t) {
   switch (t) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
     case toml::node_type::date:
     case toml::node_type::time:
-    case toml::node_type::date_time: return "a date/time";
-    case toml::node_type::none: break;
+    case toml::node_type::date_time:
+      return "a date/time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -48,7 +56,7 @@ void TomlReader::allow_only(const toml::table& t, std::string_view where,
       }
       const auto& src = k.source().begin.line != 0 ? k.source() : v.source();
       fail(src, "unknown key '" + std::string(k.str()) + "' in " +
-                    (where.empty() ? std::string("the top level")
+                    (where.empty()                               ? std::string("the top level")
                      : where.find(' ') == std::string_view::npos ? "[" + std::string(where) + "]"
                                                                  : std::string(where)) +
                     " (known: " + known + ")");

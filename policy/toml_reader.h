@@ -5,8 +5,6 @@
 // Thread-safety: one reader per load.
 #pragma once
 
-#include <toml++/toml.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -15,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <toml++/toml.h>
 
 namespace policy::detail {
 
@@ -41,7 +41,8 @@ class TomlReader {
   }
 
   // Getters leave `out` untouched when the key is absent.
-  bool get(const toml::table& t, std::string_view key, std::string_view where, std::string& out) const;
+  bool get(const toml::table& t, std::string_view key, std::string_view where,
+           std::string& out) const;
   bool get(const toml::table& t, std::string_view key, std::string_view where, bool& out) const;
   bool get(const toml::table& t, std::string_view key, std::string_view where, std::size_t& out,
            std::size_t min, std::size_t max) const;
@@ -51,7 +52,8 @@ class TomlReader {
   const toml::array* string_array(const toml::table& t, std::string_view key,
                                   std::string_view where) const;
   // A sub-table (absent: nullptr).
-  const toml::table* table(const toml::table& t, std::string_view key, std::string_view where) const;
+  const toml::table* table(const toml::table& t, std::string_view key,
+                           std::string_view where) const;
 
   // "daemon.socket" style name for messages.
   static std::string qualified(std::string_view where, std::string_view key);

@@ -46,8 +46,7 @@ constexpr std::array<std::pair<std::string_view, Action>, 5> kActions{{
 }};
 
 template <class E, std::size_t N>
-std::string_view reverse(const std::array<std::pair<std::string_view, E>, N>& table,
-                         E e) noexcept {
+std::string_view reverse(const std::array<std::pair<std::string_view, E>, N>& table, E e) noexcept {
   for (const auto& [n, v] : table) {
     if (v == e) {
       return n;
@@ -61,11 +60,21 @@ std::string_view reverse(const std::array<std::pair<std::string_view, E>, N>& ta
 std::string_view name(Direction d) noexcept {
   return d == Direction::kInbound ? "inbound" : "outbound";
 }
-std::string_view name(DirectionMatch d) noexcept { return reverse(kDirections, d); }
-std::string_view name(Requirement r) noexcept { return reverse(kRequirements, r); }
-std::string_view name(CertType t) noexcept { return reverse(kCertTypes, t); }
-std::string_view name(Profile p) noexcept { return reverse(kProfiles, p); }
-std::string_view name(Action a) noexcept { return reverse(kActions, a); }
+std::string_view name(DirectionMatch d) noexcept {
+  return reverse(kDirections, d);
+}
+std::string_view name(Requirement r) noexcept {
+  return reverse(kRequirements, r);
+}
+std::string_view name(CertType t) noexcept {
+  return reverse(kCertTypes, t);
+}
+std::string_view name(Profile p) noexcept {
+  return reverse(kProfiles, p);
+}
+std::string_view name(Action a) noexcept {
+  return reverse(kActions, a);
+}
 
 std::string_view name(Cipher c) noexcept {
   return c == Cipher::kAes256Gcm ? "aes-256-gcm" : "aes-256-cbc";
@@ -76,18 +85,28 @@ std::string_view name(SignaturePadding p) noexcept {
 std::string_view name(KeyTransport k) noexcept {
   return k == KeyTransport::kRsaOaep ? "rsaes-oaep" : "rsa-pkcs1-v1_5";
 }
-std::string_view name(Digest /*d*/) noexcept { return "sha256"; }
+std::string_view name(Digest /*d*/) noexcept {
+  return "sha256";
+}
 
 std::string_view name(Failure f) noexcept {
   switch (f) {
-    case Failure::kNoSigningCert: return "no_signing_cert";
-    case Failure::kNoRecipientCert: return "no_recipient_cert";
-    case Failure::kRevoked: return "revoked";
-    case Failure::kRevocationUnknown: return "revocation_unknown";
-    case Failure::kBadSignature: return "bad_signature";
-    case Failure::kDecryptError: return "decrypt_error";
-    case Failure::kKeystoreUnavailable: return "keystore_unavailable";
-    case Failure::kInternalError: return "internal_error";
+    case Failure::kNoSigningCert:
+      return "no_signing_cert";
+    case Failure::kNoRecipientCert:
+      return "no_recipient_cert";
+    case Failure::kRevoked:
+      return "revoked";
+    case Failure::kRevocationUnknown:
+      return "revocation_unknown";
+    case Failure::kBadSignature:
+      return "bad_signature";
+    case Failure::kDecryptError:
+      return "decrypt_error";
+    case Failure::kKeystoreUnavailable:
+      return "keystore_unavailable";
+    case Failure::kInternalError:
+      return "internal_error";
   }
   return "?";
 }
@@ -101,14 +120,18 @@ std::optional<Requirement> parse_requirement(std::string_view s) noexcept {
 std::optional<CertType> parse_cert_type(std::string_view s) noexcept {
   return lookup(kCertTypes, s);
 }
-std::optional<Profile> parse_profile(std::string_view s) noexcept { return lookup(kProfiles, s); }
-std::optional<Action> parse_action(std::string_view s) noexcept { return lookup(kActions, s); }
+std::optional<Profile> parse_profile(std::string_view s) noexcept {
+  return lookup(kProfiles, s);
+}
+std::optional<Action> parse_action(std::string_view s) noexcept {
+  return lookup(kActions, s);
+}
 
 Algorithms algorithms_for(Profile profile, bool all_recipients_modern) noexcept {
   Algorithms a;
   a.profile = profile;
-  a.modern = profile == Profile::kModern ||
-             (profile == Profile::kPerRecipient && all_recipients_modern);
+  a.modern =
+      profile == Profile::kModern || (profile == Profile::kPerRecipient && all_recipients_modern);
   if (a.modern) {
     a.cipher = Cipher::kAes256Gcm;
     a.signature_padding = SignaturePadding::kPss;

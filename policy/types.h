@@ -46,8 +46,8 @@ enum class Failure {
   kInternalError,
 };
 inline constexpr Failure kAllFailures[] = {
-    Failure::kNoSigningCert,     Failure::kNoRecipientCert,     Failure::kRevoked,
-    Failure::kRevocationUnknown, Failure::kBadSignature,        Failure::kDecryptError,
+    Failure::kNoSigningCert,       Failure::kNoRecipientCert, Failure::kRevoked,
+    Failure::kRevocationUnknown,   Failure::kBadSignature,    Failure::kDecryptError,
     Failure::kKeystoreUnavailable, Failure::kInternalError,
 };
 

@@ -1,9 +1,9 @@
 // Actions and failure actions of the decision, and the fail-closed defaults.
-#include <gtest/gtest.h>
-
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "policy/config.h"
 #include "policy/decide.h"
@@ -54,42 +54,141 @@ TEST(Actions, SignAndEncryptRequirements) {
   const RecipientFact carol_down{"carol@gmail.com", CS::kUnavailable, false};
   const RecipientFact carol_ok{"carol@gmail.com", CS::kUsable, false};
   const std::vector<Case> cases = {
-      {"both possible", "if-possible", "if-possible", facts(CS::kUsable, {bob_ok, carol_ok}), true,
-       true, Action::kAccept, std::nullopt, {}},
-      {"mixed recipients: sign only", "if-possible", "if-possible",
-       facts(CS::kUsable, {bob_ok, carol_none}), true, false, Action::kAccept, std::nullopt,
+      {"both possible",
+       "if-possible",
+       "if-possible",
+       facts(CS::kUsable, {bob_ok, carol_ok}),
+       true,
+       true,
+       Action::kAccept,
+       std::nullopt,
+       {}},
+      {"mixed recipients: sign only",
+       "if-possible",
+       "if-possible",
+       facts(CS::kUsable, {bob_ok, carol_none}),
+       true,
+       false,
+       Action::kAccept,
+       std::nullopt,
        {"carol@gmail.com"}},
-      {"missing fact counts as none", "if-possible", "if-possible", facts(CS::kUsable, {bob_ok}),
-       true, false, Action::kAccept, std::nullopt, {"carol@gmail.com"}},
-      {"encrypt required, one lacking", "if-possible", "required",
-       facts(CS::kUsable, {bob_ok, carol_none}), false, false, Action::kReject,
-       Failure::kNoRecipientCert, {"carol@gmail.com"}},
-      {"encrypt required, revoked recipient", "if-possible", "required",
-       facts(CS::kUsable, {bob_ok, carol_revoked}), false, false, Action::kReject,
-       Failure::kNoRecipientCert, {"carol@gmail.com"}},
-      {"encrypt required, revocation unknown", "if-possible", "required",
-       facts(CS::kUsable, {bob_ok, carol_unknown}), false, false, Action::kTempfail,
-       Failure::kRevocationUnknown, {"carol@gmail.com"}},
-      {"encrypt if-possible, keystore down", "never", "if-possible",
-       facts(CS::kUsable, {bob_ok, carol_down}), false, false, Action::kTempfail,
-       Failure::kKeystoreUnavailable, {}},
-      {"encrypt never", "never", "never", facts(CS::kUsable, {bob_ok, carol_ok}), false, false,
-       Action::kAccept, std::nullopt, {}},
-      {"sign required, no cert", "required", "never", facts(CS::kNone, {}), false, false,
-       Action::kReject, Failure::kNoSigningCert, {}},
-      {"sign required, expired", "required", "never", facts(CS::kExpired, {}), false, false,
-       Action::kReject, Failure::kNoSigningCert, {}},
-      {"sign required, revoked", "required", "never", facts(CS::kRevoked, {}), false, false,
-       Action::kReject, Failure::kRevoked, {}},
-      {"sign required, revocation unknown", "required", "never",
-       facts(CS::kRevocationUnknown, {}), false, false, Action::kTempfail,
-       Failure::kRevocationUnknown, {}},
-      {"sign if-possible, revoked: unsigned", "if-possible", "never", facts(CS::kRevoked, {}),
-       false, false, Action::kAccept, std::nullopt, {}},
-      {"sign if-possible, keystore down", "if-possible", "never", facts(CS::kUnavailable, {}),
-       false, false, Action::kTempfail, Failure::kKeystoreUnavailable, {}},
-      {"sign never", "never", "never", facts(CS::kUsable, {}), false, false, Action::kAccept,
-       std::nullopt, {}},
+      {"missing fact counts as none",
+       "if-possible",
+       "if-possible",
+       facts(CS::kUsable, {bob_ok}),
+       true,
+       false,
+       Action::kAccept,
+       std::nullopt,
+       {"carol@gmail.com"}},
+      {"encrypt required, one lacking",
+       "if-possible",
+       "required",
+       facts(CS::kUsable, {bob_ok, carol_none}),
+       false,
+       false,
+       Action::kReject,
+       Failure::kNoRecipientCert,
+       {"carol@gmail.com"}},
+      {"encrypt required, revoked recipient",
+       "if-possible",
+       "required",
+       facts(CS::kUsable, {bob_ok, carol_revoked}),
+       false,
+       false,
+       Action::kReject,
+       Failure::kNoRecipientCert,
+       {"carol@gmail.com"}},
+      {"encrypt required, revocation unknown",
+       "if-possible",
+       "required",
+       facts(CS::kUsable, {bob_ok, carol_unknown}),
+       false,
+       false,
+       Action::kTempfail,
+       Failure::kRevocationUnknown,
+       {"carol@gmail.com"}},
+      {"encrypt if-possible, keystore down",
+       "never",
+       "if-possible",
+       facts(CS::kUsable, {bob_ok, carol_down}),
+       false,
+       false,
+       Action::kTempfail,
+       Failure::kKeystoreUnavailable,
+       {}},
+      {"encrypt never",
+       "never",
+       "never",
+       facts(CS::kUsable, {bob_ok, carol_ok}),
+       false,
+       false,
+       Action::kAccept,
+       std::nullopt,
+       {}},
+      {"sign required, no cert",
+       "required",
+       "never",
+       facts(CS::kNone, {}),
+       false,
+       false,
+       Action::kReject,
+       Failure::kNoSigningCert,
+       {}},
+      {"sign required, expired",
+       "required",
+       "never",
+       facts(CS::kExpired, {}),
+       false,
+       false,
+       Action::kReject,
+       Failure::kNoSigningCert,
+       {}},
+      {"sign required, revoked",
+       "required",
+       "never",
+       facts(CS::kRevoked, {}),
+       false,
+       false,
+       Action::kReject,
+       Failure::kRevoked,
+       {}},
+      {"sign required, revocation unknown",
+       "required",
+       "never",
+       facts(CS::kRevocationUnknown, {}),
+       false,
+       false,
+       Action::kTempfail,
+       Failure::kRevocationUnknown,
+       {}},
+      {"sign if-possible, revoked: unsigned",
+       "if-possible",
+       "never",
+       facts(CS::kRevoked, {}),
+       false,
+       false,
+       Action::kAccept,
+       std::nullopt,
+       {}},
+      {"sign if-possible, keystore down",
+       "if-possible",
+       "never",
+       facts(CS::kUnavailable, {}),
+       false,
+       false,
+       Action::kTempfail,
+       Failure::kKeystoreUnavailable,
+       {}},
+      {"sign never",
+       "never",
+       "never",
+       facts(CS::kUsable, {}),
+       false,
+       false,
+       Action::kAccept,
+       std::nullopt,
+       {}},
   };
   for (const auto& k : cases) {
     const ConfigPtr c = load(rule_with(k.sign, k.encrypt));
@@ -107,8 +206,9 @@ TEST(Actions, SignAndEncryptRequirements) {
 
 TEST(Actions, MixedRecipientsRecordWhy) {
   const ConfigPtr c = load(rule_with("if-possible", "if-possible"));
-  const Decision d = decide(*c, outbound({"bob@pajak.go.id", "carol@gmail.com"}), {},
-                            facts(CertStatus::kUsable, {{"bob@pajak.go.id", CertStatus::kUsable, true}}));
+  const Decision d =
+      decide(*c, outbound({"bob@pajak.go.id", "carol@gmail.com"}), {},
+             facts(CertStatus::kUsable, {{"bob@pajak.go.id", CertStatus::kUsable, true}}));
   bool found = false;
   for (const auto& r : d.reasons) {
     found = found || r.find("not every recipient has a usable certificate (carol@gmail.com)") !=
@@ -138,10 +238,10 @@ TEST(Actions, ProfilesResolveAlgorithms) {
   for (const auto& k : cases) {
     const ConfigPtr c =
         load(rule_with("if-possible", "if-possible", "profile = \"" + k.profile + "\"\n"));
-    const Decision d =
-        decide(*c, outbound({"bob@pajak.go.id", "carol@gmail.com"}), {},
-               facts(CertStatus::kUsable, {{"bob@pajak.go.id", CertStatus::kUsable, k.bob_modern},
-                                           {"carol@gmail.com", CertStatus::kUsable, k.carol_modern}}));
+    const Decision d = decide(
+        *c, outbound({"bob@pajak.go.id", "carol@gmail.com"}), {},
+        facts(CertStatus::kUsable, {{"bob@pajak.go.id", CertStatus::kUsable, k.bob_modern},
+                                    {"carol@gmail.com", CertStatus::kUsable, k.carol_modern}}));
     EXPECT_TRUE(d.encrypt);
     EXPECT_EQ(d.algorithms.cipher, k.cipher) << k.profile;
     EXPECT_EQ(d.algorithms.signature_padding, k.padding) << k.profile;
@@ -154,8 +254,9 @@ TEST(Actions, SignerPreferenceVerifyDecryptAndMode) {
   const ConfigPtr c = load(
       "[milter]\nmode = [\"sign\", \"verify\"]\n[default]\nsigner = [\"system\", \"role\"]\n"
       "decrypt = true\nverify = false\n");
-  Decision out = decide(*c, outbound({"bob@pajak.go.id"}), {},
-                        facts(CertStatus::kUsable, {{"bob@pajak.go.id", CertStatus::kUsable, false}}));
+  Decision out =
+      decide(*c, outbound({"bob@pajak.go.id"}), {},
+             facts(CertStatus::kUsable, {{"bob@pajak.go.id", CertStatus::kUsable, false}}));
   EXPECT_TRUE(out.sign);
   EXPECT_FALSE(out.encrypt);  // not in mode
   EXPECT_EQ(out.signer_preference, (std::vector<CertType>{CertType::kSystem, CertType::kRole}));
@@ -198,7 +299,8 @@ TEST(FailureActions, BuiltInDefaultsFailClosed) {
     std::string want;  // Verdict::to_string with reason "R"
   };
   const Case cases[] = {
-      {Failure::kNoSigningCert, "reject 550 5.7.1 no usable signing certificate for alice@kemenkeu.go.id"},
+      {Failure::kNoSigningCert,
+       "reject 550 5.7.1 no usable signing certificate for alice@kemenkeu.go.id"},
       {Failure::kNoRecipientCert,
        "reject 550 5.7.1 encryption required but no certificate for bob@pajak.go.id"},
       {Failure::kRevoked, "reject 550 5.7.1 certificate revoked: R"},
@@ -236,8 +338,8 @@ TEST(FailureActions, EachConfiguredActionAndTemplate) {
                                "\", reply = \"" + reply + "\" }\n";
       const ConfigPtr c = load(text);
       ASSERT_TRUE(c) << text;
-      const Decision d = decide(*c, outbound({"bob@pajak.go.id", "c\r\n@x"}), {},
-                                facts(CertStatus::kUsable, {}));
+      const Decision d =
+          decide(*c, outbound({"bob@pajak.go.id", "c\r\n@x"}), {}, facts(CertStatus::kUsable, {}));
       const Verdict v = d.verdict_for(f, "why");
       EXPECT_EQ(std::string(name(v.action)), a);
       const std::string body =
@@ -250,9 +352,11 @@ TEST(FailureActions, EachConfiguredActionAndTemplate) {
 }
 
 TEST(FailureActions, StringFormUsesDefaultReply) {
-  const ConfigPtr c = load("[default]\nencrypt = \"required\"\non_no_recipient_cert = \"tempfail\"\n");
-  const Decision d = decide(*c, outbound({"bob@pajak.go.id", "carol@gmail.com"}), {},
-                            facts(CertStatus::kUsable, {{"bob@pajak.go.id", CertStatus::kUsable, false}}));
+  const ConfigPtr c =
+      load("[default]\nencrypt = \"required\"\non_no_recipient_cert = \"tempfail\"\n");
+  const Decision d =
+      decide(*c, outbound({"bob@pajak.go.id", "carol@gmail.com"}), {},
+             facts(CertStatus::kUsable, {{"bob@pajak.go.id", CertStatus::kUsable, false}}));
   EXPECT_EQ(d.verdict.to_string(),
             "tempfail 451 4.7.1 encryption required but no certificate for carol@gmail.com");
 }
@@ -279,10 +383,14 @@ TEST(FailureActions, OnErrorMapsErrorCodes) {
     Action want;
   };
   const Case cases[] = {
-      {Errc::kNoKey, true, Action::kAccept},          {Errc::kBadSignature, false, Action::kAccept},
-      {Errc::kRevoked, false, Action::kReject},       {Errc::kRevocationUnknown, false, Action::kTempfail},
-      {Errc::kUnavailable, false, Action::kTempfail}, {Errc::kCrypto, true, Action::kTempfail},
-      {Errc::kInternal, false, Action::kTempfail},    {Errc::kNoKey, false, Action::kReject},
+      {Errc::kNoKey, true, Action::kAccept},
+      {Errc::kBadSignature, false, Action::kAccept},
+      {Errc::kRevoked, false, Action::kReject},
+      {Errc::kRevocationUnknown, false, Action::kTempfail},
+      {Errc::kUnavailable, false, Action::kTempfail},
+      {Errc::kCrypto, true, Action::kTempfail},
+      {Errc::kInternal, false, Action::kTempfail},
+      {Errc::kNoKey, false, Action::kReject},
   };
   for (const auto& k : cases) {
     EXPECT_EQ(d.on_error(k.e, "r", k.decrypting).action, k.want) << errc_name(k.e);
@@ -291,6 +399,34 @@ TEST(FailureActions, OnErrorMapsErrorCodes) {
   const Decision dq = decide(*q, outbound({"bob@pajak.go.id"}), {}, facts(CertStatus::kUsable, {}));
   EXPECT_EQ(dq.on_error(Errc::kMalformedInput, "r", true).action, Action::kQuarantine);
   EXPECT_EQ(dq.on_error(Errc::kMalformedInput, "r", false).action, Action::kTempfail);
+}
+
+}  // namespace
+}  // namespace policy
+
+namespace policy {
+namespace {
+
+// README worked example 3: verify-only inbound.
+TEST(Actions, VerifyOnlyInbound) {
+  const ConfigPtr c = load(
+      "[milter]\nmode = [\"verify\"]\n[default]\nsign = \"never\"\nencrypt = \"never\"\n"
+      "verify = true\ndecrypt = false\non_bad_signature = \"accept\"\n"
+      "on_revocation_unknown = \"accept\"\n");
+  Envelope in;
+  in.sender = "x@example.org";
+  in.recipients = {"alice@example.go.id"};
+  in.client_ip = "203.0.113.9";
+  const Decision d = decide(*c, in, {}, {});
+  EXPECT_TRUE(d.verify);
+  EXPECT_FALSE(d.decrypt);
+  EXPECT_EQ(d.verdict.action, Action::kAccept);
+  EXPECT_EQ(d.on_error(Errc::kBadSignature, "bad").action, Action::kAccept);
+  EXPECT_EQ(d.on_error(Errc::kRevocationUnknown, "stale CRL").action, Action::kAccept);
+  const Decision out = decide(*c, outbound({"bob@pajak.go.id"}), {}, facts(CertStatus::kUsable, {}));
+  EXPECT_FALSE(out.sign);
+  EXPECT_FALSE(out.encrypt);
+  EXPECT_EQ(out.verdict.action, Action::kAccept);
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // Loading the configuration: every error class names file, line and column; the
 // effective configuration (describe) loads again; file errors.
-#include <gtest/gtest.h>
+#include "policy/config.h"
 
 #include <regex>
 #include <string>
 
-#include "policy/config.h"
+#include <gtest/gtest.h>
+
 #include "policy/config_keys.h"
 #include "policy/decide.h"
 #include "tests/common/test_support.h"
@@ -23,16 +24,23 @@ TEST(ConfigErrors, EveryClassNamesFileLineColumn) {
   const ErrorCase cases[] = {
       // TOML syntax
       {"syntax", "[daemon]\nsocket = \"local:/x\n",
-       "t.conf:2:19: Error while parsing string: unescaped control characters other than TAB (U+0009) are explicitly prohibited"},
+       "t.conf:2:19: Error while parsing string: unescaped control characters other than TAB "
+       "(U+0009) are explicitly prohibited"},
       // unknown keys, at every level
       {"unknown top-level", "[daemonn]\n",
-       "t.conf:1:2: unknown key 'daemonn' in the top level (known: daemon, milter, keystore, trust, limits, audit, default, rule)"},
+       "t.conf:1:2: unknown key 'daemonn' in the top level (known: daemon, milter, keystore, "
+       "trust, limits, audit, default, rule)"},
       {"unknown in daemon", "[daemon]\nsokcet = \"local:/x\"\n",
-       "t.conf:2:1: unknown key 'sokcet' in [daemon] (known: socket, user, group, umask, pid_file, foreground, log_level, syslog_facility, log_why)"},
+       "t.conf:2:1: unknown key 'sokcet' in [daemon] (known: socket, user, group, umask, pid_file, "
+       "foreground, log_level, syslog_facility, log_why)"},
       {"unknown in rule", "[[rule]]\nname = \"r\"\nencrypted = \"required\"\n",
-       "t.conf:3:1: unknown key 'encrypted' in rule #1 (known: name, match, sign, encrypt, signer, profile, verify, decrypt, strip_subject_tag, on_no_signing_cert, on_no_recipient_cert, on_revoked, on_revocation_unknown, on_bad_signature, on_decrypt_error, on_keystore_unavailable, on_internal_error)"},
+       "t.conf:3:1: unknown key 'encrypted' in rule #1 (known: name, match, sign, encrypt, signer, "
+       "profile, verify, decrypt, strip_subject_tag, on_no_signing_cert, on_no_recipient_cert, "
+       "on_revoked, on_revocation_unknown, on_bad_signature, on_decrypt_error, "
+       "on_keystore_unavailable, on_internal_error)"},
       {"unknown in match", "[[rule]]\nname = \"r\"\n[rule.match]\nfrom = [\"a@b\"]\n",
-       "t.conf:4:1: unknown key 'from' in rule 'r'.match (known: direction, sender, department, recipients_all, recipients_any, headers, subject_tag)"},
+       "t.conf:4:1: unknown key 'from' in rule 'r'.match (known: direction, sender, department, "
+       "recipients_all, recipients_any, headers, subject_tag)"},
       {"unknown in header entry",
        "[[rule]]\nname = \"r\"\n[rule.match]\nheaders = [{ name = \"X\", valeu = \"y\" }]\n",
        "t.conf:4:26: unknown key 'valeu' in rule 'r'.match.headers (known: name, value, regex)"},
@@ -40,7 +48,10 @@ TEST(ConfigErrors, EveryClassNamesFileLineColumn) {
        "[default]\non_revoked = { action = \"reject\", text = \"x\" }\n",
        "t.conf:2:35: unknown key 'text' in [default.on_revoked] (known: action, reply)"},
       {"name in default", "[default]\nname = \"x\"\n",
-       "t.conf:2:1: unknown key 'name' in [default] (known: sign, encrypt, signer, profile, verify, decrypt, strip_subject_tag, on_no_signing_cert, on_no_recipient_cert, on_revoked, on_revocation_unknown, on_bad_signature, on_decrypt_error, on_keystore_unavailable, on_internal_error)"},
+       "t.conf:2:1: unknown key 'name' in [default] (known: sign, encrypt, signer, profile, "
+       "verify, decrypt, strip_subject_tag, on_no_signing_cert, on_no_recipient_cert, on_revoked, "
+       "on_revocation_unknown, on_bad_signature, on_decrypt_error, on_keystore_unavailable, "
+       "on_internal_error)"},
       // wrong types
       {"bool as string", "[daemon]\nforeground = \"yes\"\n",
        "t.conf:2:14: daemon.foreground: expected a boolean (true or false), got a string"},
@@ -48,29 +59,33 @@ TEST(ConfigErrors, EveryClassNamesFileLineColumn) {
        "t.conf:2:18: limits.max_recipients: expected an integer, got a string"},
       {"string as integer", "[daemon]\nuser = 7\n",
        "t.conf:2:8: daemon.user: expected a string, got an integer"},
-      {"section as value", "daemon = 1\n",
-       "t.conf:1:10: daemon: expected a table, got an integer"},
+      {"section as value", "daemon = 1\n", "t.conf:1:10: daemon: expected a table, got an integer"},
       {"array element type", "[milter]\ninternal_hosts = [\"10.0.0.0/8\", 7]\n",
        "t.conf:2:33: milter.internal_hosts: expected an array of strings, found an integer in it"},
       {"list as string", "[milter]\noriginating_daemons = \"ORIGINATING\"\n",
        "t.conf:2:23: milter.originating_daemons: expected an array of strings, got a string"},
       {"failure action type", "[default]\non_revoked = 5\n",
-       "t.conf:2:14: default.on_revoked: expected an action string or a table { action = ..., reply = ... }"},
+       "t.conf:2:14: default.on_revoked: expected an action string or a table { action = ..., "
+       "reply = ... }"},
       {"[rule] not [[rule]]", "[rule]\nname = \"r\"\n",
        "t.conf:1:1: rules are written [[rule]] (an array of tables), not [rule]"},
       // bad values
       {"postfix socket", "[daemon]\nsocket = \"inet:127.0.0.1:8891\"\n",
-       "t.conf:2:10: daemon.socket: socket 'inet:127.0.0.1:8891' uses Postfix's inet:host:port spelling; libmilter writes the port first: use \"inet:8891@127.0.0.1\""},
+       "t.conf:2:10: daemon.socket: socket 'inet:127.0.0.1:8891' uses Postfix's inet:host:port "
+       "spelling; libmilter writes the port first: use \"inet:8891@127.0.0.1\""},
       {"bad port", "[daemon]\nsocket = \"inet:99999@localhost\"\n",
-       "t.conf:2:10: daemon.socket: socket 'inet:99999@localhost': port must be 1..65535 (inet:PORT@HOST)"},
+       "t.conf:2:10: daemon.socket: socket 'inet:99999@localhost': port must be 1..65535 "
+       "(inet:PORT@HOST)"},
       {"umask", "[daemon]\numask = \"0778\"\n",
        "t.conf:2:9: daemon.umask: '0778' is not an octal umask like \"007\""},
       {"relative pid file", "[daemon]\npid_file = \"run/x.pid\"\n",
        "t.conf:2:12: daemon.pid_file: 'run/x.pid' must be an absolute path"},
       {"log level", "[daemon]\nlog_level = \"verbose\"\n",
-       "t.conf:2:13: daemon.log_level: 'verbose' is not one of trace, debug, info, warn, error, critical"},
+       "t.conf:2:13: daemon.log_level: 'verbose' is not one of trace, debug, info, warn, error, "
+       "critical"},
       {"facility", "[daemon]\nsyslog_facility = \"local9\"\n",
-       "t.conf:2:19: daemon.syslog_facility: 'local9' is not one of mail, daemon, user, local0..local7"},
+       "t.conf:2:19: daemon.syslog_facility: 'local9' is not one of mail, daemon, user, "
+       "local0..local7"},
       {"mode value", "[milter]\nmode = [\"sign\", \"sing\"]\n",
        "t.conf:2:17: milter.mode: 'sing' is not one of sign, encrypt, verify, decrypt"},
       {"mode twice", "[milter]\nmode = [\"sign\", \"sign\"]\n",
@@ -80,7 +95,8 @@ TEST(ConfigErrors, EveryClassNamesFileLineColumn) {
       {"cidr", "[milter]\ninternal_hosts = [\"10.0.0.0/8\", \"10.1.0.0/8\"]\n",
        "t.conf:2:33: milter.internal_hosts: '10.1.0.0/8' has host bits set below the /8 prefix"},
       {"authserv_id", "[milter]\nauthserv_id = \"mail example\"\n",
-       "t.conf:2:15: milter.authserv_id: 'mail example' must be a bare host name (RFC 8601 authserv-id: no spaces, ';', '(' or quotes)"},
+       "t.conf:2:15: milter.authserv_id: 'mail example' must be a bare host name (RFC 8601 "
+       "authserv-id: no spaces, ';', '(' or quotes)"},
       {"limit range", "[limits]\nmax_mime_depth = 100\n",
        "t.conf:2:18: limits.max_mime_depth: 100 is out of range 1..64"},
       {"negative limit", "[limits]\nmax_headers = -1\n",
@@ -94,14 +110,23 @@ TEST(ConfigErrors, EveryClassNamesFileLineColumn) {
       {"signer", "[default]\nsigner = [\"personal\"]\n",
        "t.conf:2:11: default.signer: 'personal' is not one of individual, role, system"},
       {"action", "[default]\non_no_signing_cert = \"bounce\"\n",
-       "t.conf:2:22: default.on_no_signing_cert: 'bounce' is not one of accept, reject, tempfail, quarantine, discard"},
-      {"reply code class", "[default]\non_revoked = { action = \"reject\", reply = \"451 4.7.1 no\" }\n",
-       "t.conf:2:43: default.on_revoked.reply: reply code 451 does not fit action 'reject' (use 5xx)"},
-      {"reply xcode class", "[default]\non_revoked = { action = \"tempfail\", reply = \"5.7.1 no\" }\n",
-       "t.conf:2:45: default.on_revoked.reply: enhanced status 5.7.1 does not fit action 'tempfail'"},
-      {"reply variable", "[default]\non_no_recipient_cert = { action = \"reject\", reply = \"no cert for %{rcpt}\" }\n",
-       "t.conf:2:53: default.on_no_recipient_cert.reply: unknown reply variable %{rcpt}; known: %{recipients}, %{sender}, %{rule}, %{reason}"},
-      {"reply stray percent", "[default]\non_internal_error = { action = \"tempfail\", reply = \"50% done\" }\n",
+       "t.conf:2:22: default.on_no_signing_cert: 'bounce' is not one of accept, reject, tempfail, "
+       "quarantine, discard"},
+      {"reply code class",
+       "[default]\non_revoked = { action = \"reject\", reply = \"451 4.7.1 no\" }\n",
+       "t.conf:2:43: default.on_revoked.reply: reply code 451 does not fit action 'reject' (use "
+       "5xx)"},
+      {"reply xcode class",
+       "[default]\non_revoked = { action = \"tempfail\", reply = \"5.7.1 no\" }\n",
+       "t.conf:2:45: default.on_revoked.reply: enhanced status 5.7.1 does not fit action "
+       "'tempfail'"},
+      {"reply variable",
+       "[default]\non_no_recipient_cert = { action = \"reject\", reply = \"no cert for %{rcpt}\" "
+       "}\n",
+       "t.conf:2:53: default.on_no_recipient_cert.reply: unknown reply variable %{rcpt}; known: "
+       "%{recipients}, %{sender}, %{rule}, %{reason}"},
+      {"reply stray percent",
+       "[default]\non_internal_error = { action = \"tempfail\", reply = \"50% done\" }\n",
        "t.conf:2:52: default.on_internal_error.reply: '%' must start %{variable} or be written %%"},
       {"missing action", "[default]\non_revoked = { reply = \"x\" }\n",
        "t.conf:2:14: default.on_revoked: missing 'action'"},
@@ -113,12 +138,16 @@ TEST(ConfigErrors, EveryClassNamesFileLineColumn) {
        "t.conf:2:8: rule #1: the name 'default' is reserved for [default]"},
       {"direction", "[[rule]]\nname = \"r\"\n[rule.match]\ndirection = \"outgoing\"\n",
        "t.conf:4:13: rule 'r'.match.direction: 'outgoing' is not one of inbound, outbound, any"},
-      {"regex", "[[rule]]\nname = \"r\"\n[rule.match]\nheaders = [{ name = \"X\", regex = \"([a-\" }]\n",
-       "t.conf:4:34: rule 'r'.match.headers.regex: invalid regular expression: Invalid end of '[x-x]' range in regular expression"},
+      {"regex",
+       "[[rule]]\nname = \"r\"\n[rule.match]\nheaders = [{ name = \"X\", regex = \"([a-\" }]\n",
+       "t.conf:4:34: rule 'r'.match.headers.regex: invalid regular expression: Invalid end of "
+       "'[x-x]' range in regular expression"},
       {"header value and regex",
-       "[[rule]]\nname = \"r\"\n[rule.match]\nheaders = [{ name = \"X\", value = \"a\", regex = \"b\" }]\n",
+       "[[rule]]\nname = \"r\"\n[rule.match]\nheaders = [{ name = \"X\", value = \"a\", regex = "
+       "\"b\" }]\n",
        "t.conf:4:12: rule 'r'.match.headers: give exactly one of value (glob) or regex"},
-      {"header name", "[[rule]]\nname = \"r\"\n[rule.match]\nheaders = [{ name = \"X:\", value = \"a\" }]\n",
+      {"header name",
+       "[[rule]]\nname = \"r\"\n[rule.match]\nheaders = [{ name = \"X:\", value = \"a\" }]\n",
        "t.conf:4:12: rule 'r'.match.headers: needs name = \"Header-Name\" (no colon or spaces)"},
       {"empty glob", "[[rule]]\nname = \"r\"\n[rule.match]\nsender = [\"\"]\n",
        "t.conf:4:10: rule 'r'.match.sender: empty pattern"},
@@ -200,13 +229,14 @@ TEST(Config, LoadConfigReportsUnreadableFile) {
   auto c = load_config("/nonexistent/smime-milter.conf");
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code(), Errc::kIo);
-  EXPECT_EQ(c.error().detail(), "/nonexistent/smime-milter.conf: cannot read the configuration file");
+  EXPECT_EQ(c.error().detail(),
+            "/nonexistent/smime-milter.conf: cannot read the configuration file");
   testsupport::TempDir dir;
   testsupport::write_file(dir / "bad.conf", "[daemon]\nlog_level = 3\n");
   auto bad = load_config((dir / "bad.conf").string());
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().detail(),
-            (dir / "bad.conf").string() + ":2:13: daemon.log_level: expected a string, got an integer");
+  EXPECT_EQ(bad.error().detail(), (dir / "bad.conf").string() +
+                                      ":2:13: daemon.log_level: expected a string, got an integer");
 }
 
 TEST(Config, PackagingSampleLoadsAndDescribeRoundTrips) {

@@ -1,11 +1,12 @@
 // The pure decision: direction, each match kind, each action, mixed recipients, profiles.
-#include <gtest/gtest.h>
+#include "policy/decide.h"
 
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "policy/config.h"
-#include "policy/decide.h"
 
 namespace policy {
 namespace {
@@ -177,11 +178,15 @@ TEST(Match, AddressAndDomainGlobs) {
     bool want;
   };
   const Case cases[] = {
-      {"a@kemenkeu.go.id", "*.go.id", true},   {"a@kemenkeu.go.id", "kemenkeu.go.id", true},
-      {"a@kemenkeu.go.id", "*@*.go.id", true}, {"a@kemenkeu.go.id", "b@*", false},
-      {"a@example.go.id.evil", "*.go.id", false}, {"", "*.go.id", false},
+      {"a@kemenkeu.go.id", "*.go.id", true},
+      {"a@kemenkeu.go.id", "kemenkeu.go.id", true},
+      {"a@kemenkeu.go.id", "*@*.go.id", true},
+      {"a@kemenkeu.go.id", "b@*", false},
+      {"a@example.go.id.evil", "*.go.id", false},
+      {"", "*.go.id", false},
       {"", "*@*", false},
-      {"A@Example.COM", "a@example.com", true}, {"a@example.com", "*.com", true},
+      {"A@Example.COM", "a@example.com", true},
+      {"a@example.com", "*.com", true},
   };
   for (const auto& k : cases) {
     EXPECT_EQ(address_matches(k.address, k.pattern), k.want) << k.address << " ~ " << k.pattern;

@@ -1,11 +1,11 @@
 // smimectl policy explain / check / reference, run as a process: explicit facts, facts
 // from a real keystore built with smimectl from the openssl-CLI test PKI, JSON output,
 // exit codes and config errors.
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
 #include "policy/config_keys.h"
@@ -36,9 +36,7 @@ encrypt = "if-possible"
 
 class ExplainCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    testsupport::write_file(dir_ / "smime-milter.conf", kConfig);
-  }
+  void SetUp() override { testsupport::write_file(dir_ / "smime-milter.conf", kConfig); }
   std::vector<std::string> cmd(std::vector<std::string> args) const {
     std::vector<std::string> argv{SMIMECTL, "-c", (dir_ / "smime-milter.conf").string(), "--db",
                                   (dir_ / "none.db").string()};
@@ -56,23 +54,28 @@ TEST_F(ExplainCli, ExplicitFactsTextAndExitCodes) {
   };
   const Case cases[] = {
       {{"--auth", "alice", "--sender-cert", "found", "--recipient-cert", "b@x.go.id=found"},
-       cli::kExitOk, "-> accept"},
+       cli::kExitOk,
+       "-> accept"},
       {{"--auth", "alice", "--sender-cert", "found", "--recipient-cert", "b@x.go.id=none",
         "--header", "X-Classification: RAHASIA"},
-       cli::kExitReject, "reject 550 5.7.1 encryption required but no certificate for b@x.go.id"},
+       cli::kExitReject,
+       "reject 550 5.7.1 encryption required but no certificate for b@x.go.id"},
       {{"--client-ip", "10.1.1.1", "--sender-cert", "revocation-unknown", "--recipient-cert",
         "b@x.go.id=found", "--header", "X-Classification: rahasia"},
-       cli::kExitTempfail, "rule 'classified' matches"},
+       cli::kExitTempfail,
+       "rule 'classified' matches"},
       {{"--client-ip", "192.0.2.1"}, cli::kExitOk, "inbound: verify on, decrypt on"},
       {{"--auth", "a", "--department", "keuangan", "--sender-cert", "none", "--recipient-cert",
         "b@x.go.id=found"},
-       cli::kExitOk, "rule 'finance' matches"},
+       cli::kExitOk,
+       "rule 'finance' matches"},
       {{"--auth", "a", "--sender-cert", "found", "--recipient-cert", "b@x.go.id=found"},
-       cli::kExitOk, "rule 'finance' does not match: sender's department 'Umum' is not one of Keuangan"},
+       cli::kExitOk,
+       "rule 'finance' does not match: sender's department 'Umum' is not one of Keuangan"},
   };
   for (const auto& c : cases) {
-    std::vector<std::string> args{"policy",    "explain", "--from",      "alice@example.gov",
-                                  "--to",      "b@x.go.id", "--department", "Umum"};
+    std::vector<std::string> args{"policy", "explain",   "--from",       "alice@example.gov",
+                                  "--to",   "b@x.go.id", "--department", "Umum"};
     args.insert(args.end(), c.args.begin(), c.args.end());
     const auto r = run(cmd(args));
     EXPECT_EQ(r.exit_code, c.want_rc) << r.out;
@@ -81,10 +84,27 @@ TEST_F(ExplainCli, ExplicitFactsTextAndExitCodes) {
 }
 
 TEST_F(ExplainCli, JsonOutput) {
-  const auto r = run(cmd({"policy", "explain", "--json", "--department", "Umum", "--from", "alice@example.gov", "--to",
-                          "b@x.go.id", "--to", "c@y.go.id", "--auth", "alice", "--sender-cert",
-                          "found", "--recipient-cert", "b@x.go.id=found,modern",
-                          "--recipient-cert", "c@y.go.id=none", "--subject", "hello"}));
+  const auto r = run(cmd({"policy",
+                          "explain",
+                          "--json",
+                          "--department",
+                          "Umum",
+                          "--from",
+                          "alice@example.gov",
+                          "--to",
+                          "b@x.go.id",
+                          "--to",
+                          "c@y.go.id",
+                          "--auth",
+                          "alice",
+                          "--sender-cert",
+                          "found",
+                          "--recipient-cert",
+                          "b@x.go.id=found,modern",
+                          "--recipient-cert",
+                          "c@y.go.id=none",
+                          "--subject",
+                          "hello"}));
   ASSERT_EQ(r.exit_code, cli::kExitOk) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["direction"], "outbound");
@@ -125,8 +145,10 @@ TEST_F(ExplainCli, FactsFromKeystore) {
   ks({"import", testsupport::pki("revoked.crt").string()});
   ks({"revoke", "revoked@example.gov", "--reason", "keyCompromise"});
   const auto explain = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv{SMIMECTL, "-c", (dir_ / "smime-milter.conf").string(), "--db",
-                                  db, "policy", "explain", "--auth", "alice", "--json"};
+    std::vector<std::string> argv{SMIMECTL,  "-c",     (dir_ / "smime-milter.conf").string(),
+                                  "--db",    db,       "policy",
+                                  "explain", "--auth", "alice",
+                                  "--json"};
     argv.insert(argv.end(), args.begin(), args.end());
     const auto r = run(argv);
     return std::make_pair(r.exit_code, nlohmann::json::parse(r.out, nullptr, false));
@@ -166,8 +188,8 @@ TEST_F(ExplainCli, CheckAndReference) {
   const auto ref = run({SMIMECTL, "policy", "reference"});
   EXPECT_EQ(ref.exit_code, 0);
   EXPECT_EQ(ref.out, policy::configuration_reference());
-  const auto usage = run(cmd({"policy", "explain", "--from", "a@b", "--to", "c@d",
-                              "--sender-cert", "maybe"}));
+  const auto usage =
+      run(cmd({"policy", "explain", "--from", "a@b", "--to", "c@d", "--sender-cert", "maybe"}));
   EXPECT_EQ(usage.exit_code, cli::kExitUsage) << usage.out;
 }
 

@@ -1,7 +1,7 @@
 // CIDR matching (v4, v6, v4-mapped v6) and socket spellings.
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "policy/cidr.h"
 #include "policy/socket.h"
@@ -79,8 +79,10 @@ TEST(Socket, AcceptsLibmilterSpellings) {
       {"local:/run/s.sock", SocketSpec::Kind::kLocal, "/run/s.sock", 0, "", "local:/run/s.sock"},
       {"unix:/run/s.sock", SocketSpec::Kind::kLocal, "/run/s.sock", 0, "", "local:/run/s.sock"},
       {"inet:8891", SocketSpec::Kind::kInet, "", 8891, "", "inet:8891"},
-      {"inet:8891@127.0.0.1", SocketSpec::Kind::kInet, "", 8891, "127.0.0.1", "inet:8891@127.0.0.1"},
-      {"inet:8891@localhost", SocketSpec::Kind::kInet, "", 8891, "localhost", "inet:8891@localhost"},
+      {"inet:8891@127.0.0.1", SocketSpec::Kind::kInet, "", 8891, "127.0.0.1",
+       "inet:8891@127.0.0.1"},
+      {"inet:8891@localhost", SocketSpec::Kind::kInet, "", 8891, "localhost",
+       "inet:8891@localhost"},
       {"inet6:8891@[::1]", SocketSpec::Kind::kInet6, "", 8891, "[::1]", "inet6:8891@[::1]"},
   };
   for (const auto& c : cases) {
