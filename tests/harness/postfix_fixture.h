@@ -77,7 +77,8 @@ class PostfixInstance {
   // Removes every captured file (to reuse one instance across tests).
   void clear_captured() const;
 
-  // Queue file ids in incoming, active, deferred and hold.
+  // Queue file ids in maildrop, incoming, active, deferred and hold (one scan: a file
+  // moving between queues meanwhile may be missed; wait_for_queue_empty allows for it).
   std::vector<std::string> queue_ids() const;
   // `postqueue -j` output (one JSON object per queued message).
   std::string postqueue_json() const;
@@ -88,6 +89,7 @@ class PostfixInstance {
 
  private:
   bool try_start(int& exit_code, std::string& error);
+  bool queue_is_empty() const;
   void start_watchdog();
   void end_watchdog();
 
