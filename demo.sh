@@ -31,7 +31,11 @@ SOCKET=$WORK/milter/milter.sock
 
 cleanup() {
   local rc=$?
-  [[ -n $MILTER_PID ]] && kill "$MILTER_PID" 2>/dev/null && wait "$MILTER_PID" 2>/dev/null
+  set +e  # stop everything, whatever fails on the way
+  if [[ -n $MILTER_PID ]]; then
+    kill "$MILTER_PID" 2>/dev/null
+    wait "$MILTER_PID" 2>/dev/null
+  fi
   "$ROOT/tests/harness/postfix-instance.sh" stop "$PF_DIR" || rc=1
   if [[ -n ${DEMO_KEEP:-} ]]; then
     echo "work directory kept: $WORK"
