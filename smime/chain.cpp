@@ -1,10 +1,11 @@
 #include "smime/chain.h"
 
-#include <openssl/err.h>
-#include <openssl/x509_vfy.h>
-
+#include <algorithm>
 #include <ctime>
 #include <string>
+
+#include <openssl/err.h>
+#include <openssl/x509_vfy.h>
 
 #include "smime/x509.h"
 
@@ -20,14 +21,16 @@ std::string subject_of(const X509* cert) {
 
 }  // namespace
 
-policy::Result<std::vector<ossl::Cert>> verify_chain(X509& leaf, const std::vector<ossl::Cert>& untrusted,
+policy::Result<std::vector<ossl::Cert>> verify_chain(X509& leaf,
+                                                     const std::vector<ossl::Cert>& untrusted,
                                                      const std::vector<ossl::Cert>& anchors,
                                                      const ChainOptions& options) {
   ::ERR_clear_error();
   ossl::Store store(::X509_STORE_new());
   ossl::StoreCtx ctx(::X509_STORE_CTX_new());
   if (!store || !ctx) {
-    return policy::unexpected(policy::Errc::kCrypto, ossl::error_text("cannot allocate X509_STORE"));
+    return policy::unexpected(policy::Errc::kCrypto,
+                              ossl::error_text("cannot allocate X509_STORE"));
   }
   for (const auto& anchor : anchors) {
     if (anchor && ::X509_STORE_add_cert(store.get(), anchor.get()) != 1) {
@@ -36,11 +39,13 @@ policy::Result<std::vector<ossl::Cert>> verify_chain(X509& leaf, const std::vect
   }
   const ossl::CertStack helpers = ossl::make_stack(untrusted);
   if (::X509_STORE_CTX_init(ctx.get(), store.get(), &leaf, helpers.get()) != 1) {
-    return policy::unexpected(policy::Errc::kCrypto, ossl::error_text("X509_STORE_CTX_init failed"));
+    return policy::unexpected(policy::Errc::kCrypto,
+                              ossl::error_text("X509_STORE_CTX_init failed"));
   }
   ::X509_STORE_CTX_set_purpose(ctx.get(), options.purpose);
   if (options.at_time != 0) {
-    ::X509_VERIFY_PARAM_set_time(::X509_STORE_CTX_get0_param(ctx.get()), static_cast<time_t>(options.at_time));
+    ::X509_VERIFY_PARAM_set_time(::X509_STORE_CTX_get0_param(ctx.get()),
+                                 static_cast<time_t>(options.at_time));
   }
   if (::X509_verify_cert(ctx.get()) != 1) {
     const int err = ::X509_STORE_CTX_get_error(ctx.get());
@@ -54,6 +59,7 @@ policy::Result<std::vector<ossl::Cert>> verify_chain(X509& leaf, const std::vect
   }
   std::vector<ossl::Cert> chain;
   const STACK_OF(X509)* path = ::X509_STORE_CTX_get0_chain(ctx.get());
+  chain.reserve(static_cast<std::size_t>(std::max(0, sk_X509_num(path))));
   for (int i = 0; i < sk_X509_num(path); ++i) {
     chain.push_back(ossl::share(sk_X509_value(path, i)));
   }
@@ -72,14 +78,16 @@ policy::Status check_revocation(const std::vector<ossl::Cert>& chain, Revocation
       case RevocationState::kGood:
         break;
       case RevocationState::kRevoked:
-        return policy::unexpected(policy::Errc::kRevoked,
-                                  "certificate revoked" +
-                                      (answer->reason.empty() ? std::string() : " (" + answer->reason + ")") + ": " +
-                                      who);
+        return policy::unexpected(
+            policy::Errc::kRevoked,
+            "certificate revoked" +
+                (answer->reason.empty() ? std::string() : " (" + answer->reason + ")") + ": " +
+                who);
       case RevocationState::kUnknown:
-        return policy::unexpected(policy::Errc::kRevocationUnknown,
-                                  "no revocation information for " + who +
-                                      (answer->detail.empty() ? std::string() : ": " + answer->detail));
+        return policy::unexpected(
+            policy::Errc::kRevocationUnknown,
+            "no revocation information for " + who +
+                (answer->detail.empty() ? std::string() : ": " + answer->detail));
     }
   }
   return {};

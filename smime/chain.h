@@ -25,7 +25,8 @@ struct ChainOptions {
 // The validated path, leaf first, anchor last. Errors: kExpired (a certificate on the
 // path is outside its validity at at_time), kUntrustedChain (no path to an anchor, bad
 // certificate signature, unfit key usage, ...).
-policy::Result<std::vector<ossl::Cert>> verify_chain(X509& leaf, const std::vector<ossl::Cert>& untrusted,
+policy::Result<std::vector<ossl::Cert>> verify_chain(X509& leaf,
+                                                     const std::vector<ossl::Cert>& untrusted,
                                                      const std::vector<ossl::Cert>& anchors,
                                                      const ChainOptions& options);
 

@@ -1,10 +1,10 @@
 #include "smime/decrypt.h"
 
-#include <openssl/err.h>
-
 #include <optional>
 #include <utility>
 #include <vector>
+
+#include <openssl/err.h>
 
 #include "smime/parse_cms.h"
 #include "smime/parse_mime.h"
@@ -32,10 +32,13 @@ struct Finder {
 
   policy::Status walk(std::string_view raw, std::size_t depth, bool signed_chain) {
     if (depth > limits.max_mime_depth) {
-      return policy::unexpected(Errc::kLimitExceeded, "MIME nesting deeper than " + std::to_string(limits.max_mime_depth));
+      return policy::unexpected(Errc::kLimitExceeded, "MIME nesting deeper than " +
+                                                          std::to_string(limits.max_mime_depth));
     }
     if (++parts > limits.max_mime_parts) {
-      return policy::unexpected(Errc::kLimitExceeded, "more than " + std::to_string(limits.max_mime_parts) + " MIME parts");
+      return policy::unexpected(
+          Errc::kLimitExceeded,
+          "more than " + std::to_string(limits.max_mime_parts) + " MIME parts");
     }
     if (depth == 0 && looks_like_der(raw)) {
       return consider(raw, std::string(raw), signed_chain);
@@ -108,10 +111,12 @@ std::string serial_hex(const ASN1_INTEGER* serial) {
   return out;
 }
 
-CertId make_id(const ASN1_OCTET_STRING* keyid, const X509_NAME* issuer, const ASN1_INTEGER* serial) {
+CertId make_id(const ASN1_OCTET_STRING* keyid, const X509_NAME* issuer,
+               const ASN1_INTEGER* serial) {
   CertId id;
   if (keyid != nullptr) {
-    id.ski_hex = ossl::hex(::ASN1_STRING_get0_data(keyid), static_cast<std::size_t>(::ASN1_STRING_length(keyid)));
+    id.ski_hex = ossl::hex(::ASN1_STRING_get0_data(keyid),
+                           static_cast<std::size_t>(::ASN1_STRING_length(keyid)));
   }
   if (issuer != nullptr) {
     unsigned char* der = nullptr;
@@ -143,8 +148,8 @@ std::vector<CertId> recipient_ids(CMS_ContentInfo* cms) {
       for (int k = 0; k < sk_CMS_RecipientEncryptedKey_num(reks); ++k) {
         ASN1_GENERALIZEDTIME* date = nullptr;
         CMS_OtherKeyAttribute* other = nullptr;
-        if (::CMS_RecipientEncryptedKey_get0_id(sk_CMS_RecipientEncryptedKey_value(reks, k), &keyid, &date,
-                                                &other, &issuer, &serial) == 1) {
+        if (::CMS_RecipientEncryptedKey_get0_id(sk_CMS_RecipientEncryptedKey_value(reks, k), &keyid,
+                                                &date, &other, &issuer, &serial) == 1) {
           ids.push_back(make_id(keyid, issuer, serial));
         }
       }
@@ -159,13 +164,15 @@ bool addressed_to(CMS_ContentInfo* cms, X509* cert) {
   STACK_OF(CMS_RecipientInfo)* ris = ::CMS_get0_RecipientInfos(cms);
   for (int i = 0; i < sk_CMS_RecipientInfo_num(ris); ++i) {
     CMS_RecipientInfo* ri = sk_CMS_RecipientInfo_value(ris, i);
-    if (::CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_TRANS && ::CMS_RecipientInfo_ktri_cert_cmp(ri, cert) == 0) {
+    if (::CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_TRANS &&
+        ::CMS_RecipientInfo_ktri_cert_cmp(ri, cert) == 0) {
       return true;
     }
     if (::CMS_RecipientInfo_type(ri) == CMS_RECIPINFO_AGREE) {
       STACK_OF(CMS_RecipientEncryptedKey)* reks = ::CMS_RecipientInfo_kari_get0_reks(ri);
       for (int k = 0; k < sk_CMS_RecipientEncryptedKey_num(reks); ++k) {
-        if (::CMS_RecipientEncryptedKey_cert_cmp(sk_CMS_RecipientEncryptedKey_value(reks, k), cert) == 0) {
+        if (::CMS_RecipientEncryptedKey_cert_cmp(sk_CMS_RecipientEncryptedKey_value(reks, k),
+                                                 cert) == 0) {
           return true;
         }
       }
@@ -181,7 +188,8 @@ struct Opened {
 
 // CMS_decrypt with the certificate, so only RecipientInfos naming it are tried (no MMA
 // random-key fallback). A fresh parse per attempt keeps failed attempts independent.
-policy::Result<Opened> open_with(std::string_view der, const Credential& cred, const Limits& limits) {
+policy::Result<Opened> open_with(std::string_view der, const Credential& cred,
+                                 const Limits& limits) {
   auto cms = parse_cms(der, limits);
   if (!cms) {
     return cms.error();
@@ -189,7 +197,8 @@ policy::Result<Opened> open_with(std::string_view der, const Credential& cred, c
   ::ERR_clear_error();
   const ossl::Bio out = ossl::mem_buffer();
   if (::CMS_decrypt(cms->get(), cred.key.get(), cred.cert.get(), nullptr, out.get(), 0) != 1) {
-    return policy::unexpected(Errc::kCrypto, ossl::error_text("decryption with our key failed (corrupt or tampered)"));
+    return policy::unexpected(
+        Errc::kCrypto, ossl::error_text("decryption with our key failed (corrupt or tampered)"));
   }
   return Opened{ossl::bio_contents(out.get()), inspect(*cred.cert).fingerprint_sha256};
 }
@@ -201,14 +210,17 @@ policy::Result<Opened> open(std::string_view der, KeyProvider& keys, const Limit
   }
   // RC2 and single DES need OpenSSL's legacy provider and are broken: refused, so the
   // outcome does not depend on whether some earlier call loaded that provider.
-  if (const std::string cipher = content_cipher_name(der); cipher == "rc2-cbc" || cipher == "des-cbc") {
-    return policy::unexpected(Errc::kUnsupportedAlgorithm, "content encryption " + cipher + " is refused (legacy, weak)");
+  if (const std::string cipher = content_cipher_name(der);
+      cipher == "rc2-cbc" || cipher == "des-cbc") {
+    return policy::unexpected(Errc::kUnsupportedAlgorithm,
+                              "content encryption " + cipher + " is refused (legacy, weak)");
   }
   std::optional<policy::Error> last;
   for (const CertId& id : recipient_ids(cms->get())) {
     auto cred = keys.decryption_key(id);
     if (!cred) {
-      return policy::unexpected(Errc::kUnavailable, "key store unavailable: " + cred.error().detail());
+      return policy::unexpected(Errc::kUnavailable,
+                                "key store unavailable: " + cred.error().detail());
     }
     if (*cred && (*cred)->cert && (*cred)->key) {
       auto opened = open_with(der, **cred, limits);
@@ -254,7 +266,8 @@ std::string whole_message(std::string_view message, std::string entity, const Li
     return entity;
   }
   auto top = parse_raw_entity(message, limits);
-  return outer_headers(top ? top->header : std::string_view()) + as_entity(std::move(entity), limits);
+  return outer_headers(top ? top->header : std::string_view()) +
+         as_entity(std::move(entity), limits);
 }
 
 }  // namespace
@@ -265,9 +278,10 @@ policy::Result<DecryptResult> decrypt_message(std::string_view message, KeyProvi
     return policy::unexpected(Errc::kMalformedInput, "empty message");
   }
   if (message.size() > options.limits.max_message_bytes) {
-    return policy::unexpected(Errc::kLimitExceeded, "message of " + std::to_string(message.size()) +
-                                                        " bytes exceeds the limit of " +
-                                                        std::to_string(options.limits.max_message_bytes));
+    return policy::unexpected(Errc::kLimitExceeded,
+                              "message of " + std::to_string(message.size()) +
+                                  " bytes exceeds the limit of " +
+                                  std::to_string(options.limits.max_message_bytes));
   }
   Finder finder{options.limits, 0, {}, {}};
   if (auto st = finder.walk(message, 0, true); !st) {
@@ -290,7 +304,8 @@ policy::Result<DecryptResult> decrypt_message(std::string_view message, KeyProvi
       result.cipher = content_cipher_name(f.der);
     }
     auto cms = parse_cms(f.der, options.limits);
-    result.authenticated = result.authenticated && cms && cms_type(**cms) == NID_id_smime_ct_authEnvelopedData;
+    result.authenticated =
+        result.authenticated && cms && cms_type(**cms) == NID_id_smime_ct_authEnvelopedData;
     ++result.layers;
     if (f.signed_chain && finder.found.size() == 1) {
       result.whole_message = true;

@@ -26,12 +26,12 @@ struct DecryptOptions {
 };
 
 struct DecryptResult {
-  std::string message;               // outer headers + decrypted entity (CRLF)
+  std::string message;                // outer headers + decrypted entity (CRLF)
   std::string recipient_fingerprint;  // SHA-256 of the certificate whose key opened it
-  std::string cipher;                // e.g. "aes-256-cbc", "id-aes256-gcm"
-  bool authenticated = false;        // authEnveloped-data (AEAD tag checked)
-  bool whole_message = false;        // the top-level entity was the encrypted one
-  std::size_t layers = 0;            // enveloped entities decrypted
+  std::string cipher;                 // e.g. "aes-256-cbc", "id-aes256-gcm"
+  bool authenticated = false;         // authEnveloped-data (AEAD tag checked)
+  bool whole_message = false;         // the top-level entity was the encrypted one
+  std::size_t layers = 0;             // enveloped entities decrypted
 };
 
 // Errors: kNoKey (not encrypted for any key we hold), kMalformedInput (MIME/CMS does

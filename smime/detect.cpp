@@ -15,8 +15,9 @@ SmimeKind kind_of_der(std::string_view der, const Limits& limits) {
   }
   switch (cms_type(**cms)) {
     case NID_pkcs7_signed:
-      return sk_CMS_SignerInfo_num(::CMS_get0_SignerInfos(cms->get())) > 0 ? SmimeKind::kOpaqueSigned
-                                                                             : SmimeKind::kCertsOnly;
+      return sk_CMS_SignerInfo_num(::CMS_get0_SignerInfos(cms->get())) > 0
+                 ? SmimeKind::kOpaqueSigned
+                 : SmimeKind::kCertsOnly;
     case NID_pkcs7_enveloped:
       return SmimeKind::kEnveloped;
     case NID_id_smime_ct_authEnvelopedData:
@@ -77,13 +78,20 @@ SmimeKind classify(std::string_view message) {
 
 std::string_view smime_kind_name(SmimeKind kind) {
   switch (kind) {
-    case SmimeKind::kNone: return "none";
-    case SmimeKind::kSigned: return "signed";
-    case SmimeKind::kOpaqueSigned: return "opaque-signed";
-    case SmimeKind::kEnveloped: return "enveloped";
-    case SmimeKind::kAuthEnveloped: return "auth-enveloped";
-    case SmimeKind::kCertsOnly: return "certs-only";
-    case SmimeKind::kUnknownPkcs7: return "unknown-pkcs7";
+    case SmimeKind::kNone:
+      return "none";
+    case SmimeKind::kSigned:
+      return "signed";
+    case SmimeKind::kOpaqueSigned:
+      return "opaque-signed";
+    case SmimeKind::kEnveloped:
+      return "enveloped";
+    case SmimeKind::kAuthEnveloped:
+      return "auth-enveloped";
+    case SmimeKind::kCertsOnly:
+      return "certs-only";
+    case SmimeKind::kUnknownPkcs7:
+      return "unknown-pkcs7";
   }
   return "none";
 }

@@ -10,7 +10,15 @@
 
 namespace smime {
 
-enum class SmimeKind { kNone, kSigned, kOpaqueSigned, kEnveloped, kAuthEnveloped, kCertsOnly, kUnknownPkcs7 };
+enum class SmimeKind {
+  kNone,
+  kSigned,
+  kOpaqueSigned,
+  kEnveloped,
+  kAuthEnveloped,
+  kCertsOnly,
+  kUnknownPkcs7
+};
 
 SmimeKind classify(std::string_view message);
 

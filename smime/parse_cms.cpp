@@ -1,11 +1,11 @@
 #include "smime/parse_cms.h"
 
-#include <openssl/err.h>
-#include <openssl/objects.h>
-
 #include <array>
 #include <cctype>
+
 #include <climits>
+#include <openssl/err.h>
+#include <openssl/objects.h>
 
 #include "smime/x509.h"
 
@@ -16,19 +16,23 @@ policy::Result<ossl::Cms> parse_cms(std::string_view der, const Limits& limits) 
     return policy::unexpected(policy::Errc::kMalformedInput, "empty CMS object");
   }
   if (der.size() > limits.max_message_bytes || der.size() >= static_cast<std::size_t>(INT_MAX)) {
-    return policy::unexpected(policy::Errc::kLimitExceeded, "CMS object of " + std::to_string(der.size()) +
-                                                               " bytes exceeds the size limit");
+    return policy::unexpected(
+        policy::Errc::kLimitExceeded,
+        "CMS object of " + std::to_string(der.size()) + " bytes exceeds the size limit");
   }
   ::ERR_clear_error();
   const ossl::Bio in = ossl::mem_view(der);
   ossl::Cms cms(::d2i_CMS_bio(in.get(), nullptr));
   if (!cms) {
-    return policy::unexpected(policy::Errc::kMalformedInput, ossl::error_text("not a CMS ContentInfo"));
+    return policy::unexpected(policy::Errc::kMalformedInput,
+                              ossl::error_text("not a CMS ContentInfo"));
   }
   return cms;
 }
 
-int cms_type(const CMS_ContentInfo& cms) { return ::OBJ_obj2nid(::CMS_get0_type(&cms)); }
+int cms_type(const CMS_ContentInfo& cms) {
+  return ::OBJ_obj2nid(::CMS_get0_type(&cms));
+}
 
 std::string algorithm_name(const X509_ALGOR* alg) {
   if (alg == nullptr) {
@@ -52,7 +56,8 @@ std::int64_t signing_time(CMS_SignerInfo* si) {
   }
   X509_ATTRIBUTE* attr = ::CMS_signed_get_attr(si, idx);
   const ASN1_TYPE* value = attr == nullptr ? nullptr : ::X509_ATTRIBUTE_get0_type(attr, 0);
-  if (value == nullptr || (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME)) {
+  if (value == nullptr ||
+      (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME)) {
     return 0;
   }
   return to_unix(value->value.utctime);
@@ -60,7 +65,7 @@ std::int64_t signing_time(CMS_SignerInfo* si) {
 
 std::string content_cipher_name(std::string_view der) {
   static constexpr std::array<int, 10> kCiphers = {
-      NID_aes_256_cbc, NID_aes_192_cbc, NID_aes_128_cbc, NID_aes_256_gcm, NID_aes_192_gcm,
+      NID_aes_256_cbc, NID_aes_192_cbc,  NID_aes_128_cbc, NID_aes_256_gcm, NID_aes_192_gcm,
       NID_aes_128_gcm, NID_des_ede3_cbc, NID_rc2_cbc,     NID_des_cbc,     NID_aes_128_ccm};
   std::size_t best = std::string_view::npos;
   std::string name;

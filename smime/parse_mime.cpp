@@ -17,10 +17,12 @@ std::string lower(std::string_view s) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -52,7 +54,8 @@ bool is_header_line(std::string_view line) {
 }
 
 // Parameters of a structured field value ("a/b; k=v; k2=\"q\""), names lowercased.
-std::vector<std::pair<std::string, std::string>> parse_params(std::string_view v, std::string& main_value) {
+std::vector<std::pair<std::string, std::string>> parse_params(std::string_view v,
+                                                              std::string& main_value) {
   std::vector<std::pair<std::string, std::string>> params;
   std::size_t i = 0;
   const std::size_t semi = v.find(';');
@@ -85,7 +88,8 @@ std::vector<std::pair<std::string, std::string>> parse_params(std::string_view v
       i = after == std::string_view::npos ? v.size() : after + 1;
     } else {
       const std::size_t after = v.find(';', j);
-      value = std::string(trim(v.substr(j, after == std::string_view::npos ? std::string_view::npos : after - j)));
+      value = std::string(
+          trim(v.substr(j, after == std::string_view::npos ? std::string_view::npos : after - j)));
       i = after == std::string_view::npos ? v.size() : after + 1;
     }
     params.emplace_back(std::move(name), std::move(value));
@@ -93,7 +97,8 @@ std::vector<std::pair<std::string, std::string>> parse_params(std::string_view v
   return params;
 }
 
-std::string param(const std::vector<std::pair<std::string, std::string>>& ps, std::string_view name) {
+std::string param(const std::vector<std::pair<std::string, std::string>>& ps,
+                  std::string_view name) {
   for (const auto& [k, v] : ps) {
     if (k == name) {
       return v;
@@ -139,7 +144,8 @@ policy::Result<std::string> decode_base64(std::string_view in) {
     }
     const int v = b64_value(c);
     if (v < 0) {
-      return policy::unexpected(policy::Errc::kMalformedInput, "bad base64: invalid character in body");
+      return policy::unexpected(policy::Errc::kMalformedInput,
+                                "bad base64: invalid character in body");
     }
     acc = (acc << 6U) | static_cast<std::uint32_t>(v);
     bits += 6;
@@ -191,7 +197,8 @@ std::string decode_qp(std::string_view in) {
 
 // True when the line starting at `pos` is "--boundary" [ "--" ] [ whitespace ].
 bool is_delimiter(std::string_view line, std::string_view boundary, bool& closing) {
-  if (line.size() < boundary.size() + 2 || line.substr(0, 2) != "--" || line.substr(2, boundary.size()) != boundary) {
+  if (line.size() < boundary.size() + 2 || line.substr(0, 2) != "--" ||
+      line.substr(2, boundary.size()) != boundary) {
     return false;
   }
   std::string_view rest = line.substr(2 + boundary.size());
@@ -228,9 +235,10 @@ policy::Result<RawEntity> parse_raw_entity(std::string_view raw, const Limits& l
   }
   e.header = raw.substr(0, std::min(body_start, raw.size()));
   if (e.header.size() > limits.max_header_bytes) {
-    return policy::unexpected(policy::Errc::kLimitExceeded, "header block of " + std::to_string(e.header.size()) +
-                                                               " bytes exceeds the limit of " +
-                                                               std::to_string(limits.max_header_bytes));
+    return policy::unexpected(policy::Errc::kLimitExceeded,
+                              "header block of " + std::to_string(e.header.size()) +
+                                  " bytes exceeds the limit of " +
+                                  std::to_string(limits.max_header_bytes));
   }
   // Trim the separating blank line off the header view.
   while (!e.header.empty() && (e.header.back() == '\n' || e.header.back() == '\r')) {
@@ -246,7 +254,8 @@ policy::Result<RawEntity> parse_raw_entity(std::string_view raw, const Limits& l
   e.smime_type = lower(param(ct_params, "smime-type"));
   e.name = lower(param(ct_params, "name"));
   std::string disp;
-  const auto cd_params = parse_params(raw_header_value(e.header, "Content-Disposition").value_or(""), disp);
+  const auto cd_params =
+      parse_params(raw_header_value(e.header, "Content-Disposition").value_or(""), disp);
   if (const std::string fn = param(cd_params, "filename"); !fn.empty()) {
     e.name = lower(fn);
   }
@@ -256,7 +265,8 @@ policy::Result<RawEntity> parse_raw_entity(std::string_view raw, const Limits& l
 
 policy::Result<std::vector<std::string_view>> split_multipart(const RawEntity& entity) {
   if (entity.boundary.empty()) {
-    return policy::unexpected(policy::Errc::kMalformedInput, entity.type + " has no boundary parameter");
+    return policy::unexpected(policy::Errc::kMalformedInput,
+                              entity.type + " has no boundary parameter");
   }
   const std::string_view body = entity.body;
   std::vector<std::string_view> parts;
@@ -291,8 +301,9 @@ policy::Result<std::vector<std::string_view>> split_multipart(const RawEntity& e
     parts.push_back(body.substr(std::min(part_start, body.size())));  // missing close delimiter
   }
   if (parts.empty()) {
-    return policy::unexpected(policy::Errc::kMalformedInput,
-                              entity.type + ": no delimiter line for boundary \"" + entity.boundary + "\"");
+    return policy::unexpected(
+        policy::Errc::kMalformedInput,
+        entity.type + ": no delimiter line for boundary \"" + entity.boundary + "\"");
   }
   return parts;
 }
@@ -334,8 +345,8 @@ std::optional<std::string> raw_header_value(std::string_view header_block, std::
     const std::string_view line = line_at(header_block, pos, next);
     pos = next;
     const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || line.empty() || line.front() == ' ' || line.front() == '\t' ||
-        lower(trim(line.substr(0, colon))) != want) {
+    if (colon == std::string_view::npos || line.empty() || line.front() == ' ' ||
+        line.front() == '\t' || lower(trim(line.substr(0, colon))) != want) {
       continue;
     }
     std::string value(line.substr(colon + 1));

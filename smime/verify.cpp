@@ -1,10 +1,11 @@
 #include "smime/verify.h"
 
-#include <openssl/err.h>
-
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <utility>
+
+#include <openssl/err.h>
 
 #include "smime/chain.h"
 #include "smime/parse_cms.h"
@@ -89,11 +90,13 @@ struct Walker {
     }
     auto a = trust.anchors();
     if (!a) {
-      return policy::unexpected(Errc::kUnavailable, "trust store unavailable: " + a.error().detail());
+      return policy::unexpected(Errc::kUnavailable,
+                                "trust store unavailable: " + a.error().detail());
     }
     auto i = trust.intermediates();
     if (!i) {
-      return policy::unexpected(Errc::kUnavailable, "trust store unavailable: " + i.error().detail());
+      return policy::unexpected(Errc::kUnavailable,
+                                "trust store unavailable: " + i.error().detail());
     }
     anchors = std::move(*a);
     intermediates = std::move(*i);
@@ -101,8 +104,8 @@ struct Walker {
     return {};
   }
 
-  void check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, const std::vector<ossl::Cert>& untrusted,
-                    const std::string& content_error);
+  void check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests,
+                    const std::vector<ossl::Cert>& untrusted, const std::string& content_error);
   std::vector<ossl::Cert> attach_signer_certs(CMS_ContentInfo* cms) const;
   policy::Status drain(BIO* chain, std::string* out) const;
   policy::Result<Layer> verify_layer(std::string_view der, const std::string* detached);
@@ -112,7 +115,8 @@ struct Walker {
 };
 
 // `digests` is null when the content could not be digested at all (content_error says why).
-void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, const std::vector<ossl::Cert>& untrusted,
+void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests,
+                          const std::vector<ossl::Cert>& untrusted,
                           const std::string& content_error) {
   EVP_PKEY* pkey = nullptr;
   X509* signer = nullptr;
@@ -123,7 +127,8 @@ void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, con
   s.signature_alg = algorithm_name(sig);
   s.signing_time = signing_time(si);
   if (signer == nullptr) {
-    return fail(s, Errc::kUntrustedChain, "signer certificate is neither in the message nor in the trust store");
+    return fail(s, Errc::kUntrustedChain,
+                "signer certificate is neither in the message nor in the trust store");
   }
   s.cert = ossl::share(signer);
   const CertInfo info = inspect(*signer);
@@ -138,20 +143,25 @@ void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, con
   ::ERR_clear_error();
   if (::CMS_signed_get_attr_count(si) >= 0 && ::CMS_SignerInfo_verify(si) != 1) {
     if (unsupported_error()) {
-      return fail(s, Errc::kUnsupportedAlgorithm, ossl::error_text("signature algorithm not supported"));
+      return fail(s, Errc::kUnsupportedAlgorithm,
+                  ossl::error_text("signature algorithm not supported"));
     }
-    return fail(s, Errc::kBadSignature, ossl::error_text("signature over the signed attributes does not verify"));
+    return fail(s, Errc::kBadSignature,
+                ossl::error_text("signature over the signed attributes does not verify"));
   }
   if (::CMS_SignerInfo_verify_content(si, digests) != 1) {
     if (unsupported_error()) {
-      return fail(s, Errc::kUnsupportedAlgorithm, ossl::error_text("digest algorithm not supported"));
+      return fail(s, Errc::kUnsupportedAlgorithm,
+                  ossl::error_text("digest algorithm not supported"));
     }
-    return fail(s, Errc::kBadSignature, ossl::error_text("content does not match the signature (altered)"));
+    return fail(s, Errc::kBadSignature,
+                ossl::error_text("content does not match the signature (altered)"));
   }
   s.capabilities = parse_capabilities(*si);
   s.capabilities_der = capabilities_der(*si);
   s.key_preference = parse_encryption_key_preference(*si);
-  auto chain = verify_chain(*signer, untrusted, anchors, ChainOptions{opt.at_time, X509_PURPOSE_SMIME_SIGN});
+  auto chain =
+      verify_chain(*signer, untrusted, anchors, ChainOptions{opt.at_time, X509_PURPOSE_SMIME_SIGN});
   if (!chain) {
     return fail(s, chain.error().code(), chain.error().detail());
   }
@@ -161,8 +171,9 @@ void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, con
   }
   if (!opt.from_address.empty() && !has_email(info, opt.from_address)) {
     return fail(s, Errc::kSenderMismatch,
-                info.emails.empty() ? "signer certificate has no e-mail address"
-                                    : "From address " + opt.from_address + " is not in the signer certificate");
+                info.emails.empty()
+                    ? "signer certificate has no e-mail address"
+                    : "From address " + opt.from_address + " is not in the signer certificate");
   }
   s.result = AuthResult::kPass;
 }
@@ -172,6 +183,8 @@ void Walker::check_signer(SignerReport& s, CMS_SignerInfo* si, BIO* digests, con
 std::vector<ossl::Cert> Walker::attach_signer_certs(CMS_ContentInfo* cms) const {
   std::vector<ossl::Cert> untrusted;
   const ossl::CertStack msg_certs(::CMS_get1_certs(cms));
+  untrusted.reserve(static_cast<std::size_t>(std::max(0, sk_X509_num(msg_certs.get()))) +
+                    intermediates.size());
   for (int i = 0; i < sk_X509_num(msg_certs.get()); ++i) {
     untrusted.push_back(ossl::share(sk_X509_value(msg_certs.get(), i)));
   }
@@ -179,6 +192,7 @@ std::vector<ossl::Cert> Walker::attach_signer_certs(CMS_ContentInfo* cms) const 
     untrusted.push_back(ossl::share(c.get()));
   }
   std::vector<ossl::Cert> lookup;  // where signer certificates may be found (not trust)
+  lookup.reserve(untrusted.size() + anchors.size());
   for (const auto& c : untrusted) {
     lookup.push_back(ossl::share(c.get()));
   }
@@ -287,7 +301,8 @@ std::string child_path(const std::string& part, std::size_t index) {
   return part.empty() ? std::to_string(index) : part + "." + std::to_string(index);
 }
 
-policy::Status Walker::walk_pkcs7(std::string_view der, std::size_t depth, const std::string& part) {
+policy::Status Walker::walk_pkcs7(std::string_view der, std::size_t depth,
+                                  const std::string& part) {
   auto parsed = parse_cms(der, opt.limits);
   if (!parsed) {
     return parsed.error();
@@ -297,7 +312,8 @@ policy::Status Walker::walk_pkcs7(std::string_view der, std::size_t depth, const
     ++report.encrypted_parts;
     return {};
   }
-  if (type != NID_pkcs7_signed || sk_CMS_SignerInfo_num(::CMS_get0_SignerInfos(parsed->get())) <= 0) {
+  if (type != NID_pkcs7_signed ||
+      sk_CMS_SignerInfo_num(::CMS_get0_SignerInfos(parsed->get())) <= 0) {
     return {};  // certs-only, data, compressed...: nothing to verify
   }
   auto layer = verify_layer(der, nullptr);
@@ -311,12 +327,13 @@ policy::Status Walker::walk_pkcs7(std::string_view der, std::size_t depth, const
 
 policy::Status Walker::walk(std::string_view raw, std::size_t depth, const std::string& part) {
   if (depth > opt.limits.max_mime_depth) {
-    return policy::unexpected(Errc::kLimitExceeded,
-                              "MIME nesting deeper than " + std::to_string(opt.limits.max_mime_depth));
+    return policy::unexpected(Errc::kLimitExceeded, "MIME nesting deeper than " +
+                                                        std::to_string(opt.limits.max_mime_depth));
   }
   if (++parts > opt.limits.max_mime_parts) {
-    return policy::unexpected(Errc::kLimitExceeded,
-                              "more than " + std::to_string(opt.limits.max_mime_parts) + " MIME parts");
+    return policy::unexpected(
+        Errc::kLimitExceeded,
+        "more than " + std::to_string(opt.limits.max_mime_parts) + " MIME parts");
   }
   if (depth == 0 && looks_like_der(raw)) {
     return walk_pkcs7(raw, depth, part);  // bare DER file, no MIME headers
@@ -335,7 +352,8 @@ policy::Status Walker::walk(std::string_view raw, std::size_t depth, const std::
       if (!sig_entity) {
         return sig_entity.error();
       }
-      if (is_pkcs7_signature(*sig_entity) || e->protocol.find("pkcs7-signature") != std::string::npos) {
+      if (is_pkcs7_signature(*sig_entity) ||
+          e->protocol.find("pkcs7-signature") != std::string::npos) {
         auto der = decode_body(*sig_entity);
         if (!der) {
           return policy::unexpected(der.error().code(), "signature part: " + der.error().detail());
@@ -380,13 +398,20 @@ policy::Status Walker::walk(std::string_view raw, std::size_t depth, const std::
 
 std::string_view auth_result_name(AuthResult r) {
   switch (r) {
-    case AuthResult::kNone: return "none";
-    case AuthResult::kPass: return "pass";
-    case AuthResult::kFail: return "fail";
-    case AuthResult::kNeutral: return "neutral";
-    case AuthResult::kPolicy: return "policy";
-    case AuthResult::kTempError: return "temperror";
-    case AuthResult::kPermError: return "permerror";
+    case AuthResult::kNone:
+      return "none";
+    case AuthResult::kPass:
+      return "pass";
+    case AuthResult::kFail:
+      return "fail";
+    case AuthResult::kNeutral:
+      return "neutral";
+    case AuthResult::kPolicy:
+      return "policy";
+    case AuthResult::kTempError:
+      return "temperror";
+    case AuthResult::kPermError:
+      return "permerror";
   }
   return "none";
 }
@@ -399,14 +424,16 @@ AuthResult auth_result_for_error(policy::Errc e) {
 }
 
 policy::Result<VerifyReport> verify_message(std::string_view message, TrustStore& trust,
-                                            RevocationChecker& revocation, const VerifyOptions& options) {
+                                            RevocationChecker& revocation,
+                                            const VerifyOptions& options) {
   if (message.empty()) {
     return policy::unexpected(Errc::kMalformedInput, "empty message");
   }
   if (message.size() > options.limits.max_message_bytes) {
-    return policy::unexpected(Errc::kLimitExceeded, "message of " + std::to_string(message.size()) +
-                                                        " bytes exceeds the limit of " +
-                                                        std::to_string(options.limits.max_message_bytes));
+    return policy::unexpected(Errc::kLimitExceeded,
+                              "message of " + std::to_string(message.size()) +
+                                  " bytes exceeds the limit of " +
+                                  std::to_string(options.limits.max_message_bytes));
   }
   ::ERR_clear_error();
   Walker w{trust, revocation, options, false, {}, {}, 0, 0, {}};

@@ -69,6 +69,7 @@ struct VerifyReport {
 // Errors (not per-signer results): kMalformedInput (MIME or CMS does not parse),
 // kLimitExceeded (size, depth, parts), kUnavailable (TrustStore could not answer).
 policy::Result<VerifyReport> verify_message(std::string_view message, TrustStore& trust,
-                                            RevocationChecker& revocation, const VerifyOptions& options);
+                                            RevocationChecker& revocation,
+                                            const VerifyOptions& options);
 
 }  // namespace smime

@@ -61,7 +61,9 @@ class Trust : public TrustStore {
     }
     return out;
   }
-  policy::Result<std::vector<ossl::Cert>> intermediates() override { return std::vector<ossl::Cert>{}; }
+  policy::Result<std::vector<ossl::Cert>> intermediates() override {
+    return std::vector<ossl::Cert>{};
+  }
 };
 
 class Revocation : public RevocationChecker {

@@ -1,10 +1,9 @@
 // Bad input and limits: every case ends in a clear error code (or a failing result),
 // never a crash, hang or leak (the ASan build runs these too).
-#include <gtest/gtest.h>
-
-#include <openssl/evp.h>
-
 #include <chrono>
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include "helpers.h"
 #include "smime/decrypt.h"
@@ -18,7 +17,8 @@ using policy::Errc;
 std::string b64(std::string_view der) {
   std::string out(4 * ((der.size() + 2) / 3) + 1, '\0');
   const int n = ::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(der.data()), static_cast<int>(der.size()));
+                                  reinterpret_cast<const unsigned char*>(der.data()),
+                                  static_cast<int>(der.size()));
   out.resize(static_cast<std::size_t>(n));
   std::string wrapped;
   for (std::size_t i = 0; i < out.size(); i += 64) {
@@ -29,9 +29,11 @@ std::string b64(std::string_view der) {
 
 std::string detached_with_signature_body(std::string_view sig_body) {
   return "From: alice@example.gov\r\nMIME-Version: 1.0\r\n"
-         "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256; boundary=\"S\"\r\n\r\n"
+         "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; "
+         "micalg=sha-256; boundary=\"S\"\r\n\r\n"
          "--S\r\nContent-Type: text/plain\r\n\r\nhello\r\n--S\r\n"
-         "Content-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+         "Content-Type: application/pkcs7-signature; name=smime.p7s\r\nContent-Transfer-Encoding: "
+         "base64\r\n\r\n" +
          std::string(sig_body) + "\r\n--S--\r\n";
 }
 
@@ -44,8 +46,8 @@ std::string nested_mixed(int depth) {
     msg += "--" + b + "\r\nContent-Type: multipart/mixed; boundary=\"" + inner + "\"\r\n\r\n";
     tail = "\r\n--" + b + "--\r\n" + tail;
   }
-  msg += "--b" + std::to_string(depth) + "\r\nContent-Type: text/plain\r\n\r\ndeep\r\n--b" + std::to_string(depth) +
-         "--\r\n" + tail;
+  msg += "--b" + std::to_string(depth) + "\r\nContent-Type: text/plain\r\n\r\ndeep\r\n--b" +
+         std::to_string(depth) + "--\r\n" + tail;
   return msg;
 }
 
@@ -79,28 +81,34 @@ TEST(BadInput, ErrorsAndLimits) {
   const std::string signed_msg = sign_by({"alice"}, "alice@example.gov", sample_entity());
   const std::string sig_b64 = signed_msg.substr(signed_msg.find("MII"));
   const std::string truncated_sig = sig_b64.substr(0, sig_b64.size() / 2);
-  const std::string enc = openssl_cms({"-encrypt", "-aes256", "-recip", testsupport::pki("bob.crt").string()},
-                                      sample_entity());
+  const std::string enc = openssl_cms(
+      {"-encrypt", "-aes256", "-recip", testsupport::pki("bob.crt").string()}, sample_entity());
   const Case cases[] = {
       {"empty message", "", def, Errc::kMalformedInput, Errc::kMalformedInput},
-      {"over the size limit", signed_msg, with(1000, 64, 2000, 1 << 20), Errc::kLimitExceeded, Errc::kLimitExceeded},
-      {"over the depth limit", nested_mixed(12), with(1 << 20, 8, 2000, 1 << 20), Errc::kLimitExceeded,
+      {"over the size limit", signed_msg, with(1000, 64, 2000, 1 << 20), Errc::kLimitExceeded,
        Errc::kLimitExceeded},
-      {"absurd nesting, default limits", nested_mixed(200), def, Errc::kLimitExceeded, Errc::kLimitExceeded},
-      {"too many parts", many_parts(40), with(1 << 20, 64, 30, 1 << 20), Errc::kLimitExceeded, Errc::kLimitExceeded},
-      {"header block too large", "From: a@b\r\nX-Big: " + std::string(5000, 'x') + "\r\n\r\nbody\r\n",
+      {"over the depth limit", nested_mixed(12), with(1 << 20, 8, 2000, 1 << 20),
+       Errc::kLimitExceeded, Errc::kLimitExceeded},
+      {"absurd nesting, default limits", nested_mixed(200), def, Errc::kLimitExceeded,
+       Errc::kLimitExceeded},
+      {"too many parts", many_parts(40), with(1 << 20, 64, 30, 1 << 20), Errc::kLimitExceeded,
+       Errc::kLimitExceeded},
+      {"header block too large",
+       "From: a@b\r\nX-Big: " + std::string(5000, 'x') + "\r\n\r\nbody\r\n",
        with(1 << 20, 64, 2000, 1024), Errc::kLimitExceeded, Errc::kLimitExceeded},
-      {"multipart without boundary", "Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\na\r\n--x--\r\n", def,
-       Errc::kMalformedInput, Errc::kMalformedInput},
-      {"boundary never used", "Content-Type: multipart/mixed; boundary=zz\r\n\r\nno parts here\r\n", def,
-       Errc::kMalformedInput, Errc::kMalformedInput},
-      {"bad base64 signature", detached_with_signature_body("MII!!!###"), def, Errc::kMalformedInput,
+      {"multipart without boundary",
+       "Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\na\r\n--x--\r\n", def, Errc::kMalformedInput,
+       Errc::kMalformedInput},
+      {"boundary never used", "Content-Type: multipart/mixed; boundary=zz\r\n\r\nno parts here\r\n",
+       def, Errc::kMalformedInput, Errc::kMalformedInput},
+      {"bad base64 signature", detached_with_signature_body("MII!!!###"), def,
+       Errc::kMalformedInput, Errc::kInvalidArgument},
+      {"empty signature part", detached_with_signature_body(""), def, Errc::kMalformedInput,
        Errc::kInvalidArgument},
-      {"empty signature part", detached_with_signature_body(""), def, Errc::kMalformedInput, Errc::kInvalidArgument},
-      {"truncated signature", detached_with_signature_body(truncated_sig), def, Errc::kMalformedInput,
-       Errc::kInvalidArgument},
-      {"garbage signature", detached_with_signature_body(b64(std::string(300, '\x5a'))), def, Errc::kMalformedInput,
-       Errc::kInvalidArgument},
+      {"truncated signature", detached_with_signature_body(truncated_sig), def,
+       Errc::kMalformedInput, Errc::kInvalidArgument},
+      {"garbage signature", detached_with_signature_body(b64(std::string(300, '\x5a'))), def,
+       Errc::kMalformedInput, Errc::kInvalidArgument},
       {"truncated enveloped-data", enc.substr(0, enc.size() * 2 / 3), def, Errc::kMalformedInput,
        Errc::kMalformedInput},
       {"garbage bare DER", std::string("\x30\x82\x01\x00garbage", 11), def, Errc::kMalformedInput,
@@ -116,12 +124,14 @@ TEST(BadInput, ErrorsAndLimits) {
     vo.limits = c.limits;
     auto v = verify_message(c.message, trust, rev, vo);
     ASSERT_FALSE(v.has_value()) << "result " << auth_result_name(v->result);
-    EXPECT_EQ(policy::errc_name(v.error().code()), policy::errc_name(c.verify_error)) << v.error().message();
+    EXPECT_EQ(policy::errc_name(v.error().code()), policy::errc_name(c.verify_error))
+        << v.error().message();
     EXPECT_FALSE(v.error().detail().empty());
     EXPECT_EQ(auth_result_for_error(v.error().code()), AuthResult::kPermError);
     auto d = decrypt_message(c.message, keys, DecryptOptions{c.limits});
     ASSERT_FALSE(d.has_value());
-    EXPECT_EQ(policy::errc_name(d.error().code()), policy::errc_name(c.decrypt_error)) << d.error().message();
+    EXPECT_EQ(policy::errc_name(d.error().code()), policy::errc_name(c.decrypt_error))
+        << d.error().message();
   }
 }
 
@@ -146,11 +156,14 @@ TEST(BadInput, LimitsAreInclusiveBounds) {
 }
 
 TEST(BadInput, OpaqueSignatureWithoutContentIsMalformed) {
-  const std::string der = openssl_cms({"-sign", "-signer", testsupport::pki("alice.crt").string(), "-inkey",
-                                       testsupport::pki("alice.key").string(), "-outform", "DER"},
-                                      sample_entity());  // detached: no eContent
-  const std::string msg = "From: alice@example.gov\r\nContent-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
-                          "Content-Transfer-Encoding: base64\r\n\r\n" + b64(der);
+  const std::string der =
+      openssl_cms({"-sign", "-signer", testsupport::pki("alice.crt").string(), "-inkey",
+                   testsupport::pki("alice.key").string(), "-outform", "DER"},
+                  sample_entity());  // detached: no eContent
+  const std::string msg =
+      "From: alice@example.gov\r\nContent-Type: application/pkcs7-mime; smime-type=signed-data\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      b64(der);
   auto trust = pki_trust();
   auto rev = pki_revocation();
   auto v = verify_message(msg, trust, rev, VerifyOptions{});
@@ -165,8 +178,9 @@ TEST(BadInput, LargeMessageIsLinear) {
   for (int i = 0; i < 400000; ++i) {
     body += "baris teks nomor " + std::to_string(i) + "\r\n";
   }
-  const std::string msg = "From: a@example.gov\r\nContent-Type: multipart/mixed; boundary=\"L\"\r\n\r\n--L\r\n\r\n" +
-                          body + "--L\r\nContent-Type: text/plain\r\n\r\nx\r\n--L--\r\n";
+  const std::string msg =
+      "From: a@example.gov\r\nContent-Type: multipart/mixed; boundary=\"L\"\r\n\r\n--L\r\n\r\n" +
+      body + "--L\r\nContent-Type: text/plain\r\n\r\nx\r\n--L--\r\n";
   auto trust = pki_trust();
   auto rev = pki_revocation();
   const auto start = std::chrono::steady_clock::now();
@@ -183,10 +197,10 @@ namespace smime::testing {
 namespace {
 
 TEST(BadInput, CertificateInMessageThatDoesNotParse) {
-  const std::string der = openssl_cms({"-sign", "-nodetach", "-outform", "DER", "-signer",
-                                       testsupport::pki("alice.crt").string(), "-inkey",
-                                       testsupport::pki("alice.key").string()},
-                                      sample_entity());
+  const std::string der = openssl_cms(
+      {"-sign", "-nodetach", "-outform", "DER", "-signer", testsupport::pki("alice.crt").string(),
+       "-inkey", testsupport::pki("alice.key").string()},
+      sample_entity());
   const auto alice = load_cert(testsupport::pki("alice.crt"));
   unsigned char* raw = nullptr;
   const int len = ::i2d_X509(alice.get(), &raw);

@@ -2,9 +2,9 @@
 // a recipient certificate before encrypting to it).
 #include "smime/chain.h"
 
-#include <gtest/gtest.h>
-
 #include <ctime>
+
+#include <gtest/gtest.h>
 
 #include "helpers.h"
 
@@ -64,10 +64,12 @@ TEST(Chain, RevocationWalksThePath) {
   }();
   std::vector<ossl::Cert> helpers;
   helpers.push_back(load_cert(testsupport::pki("inter.crt")));
-  auto good = verify_chain(*load_cert(testsupport::pki("bob.crt")), helpers, anchors, ChainOptions{});
+  auto good =
+      verify_chain(*load_cert(testsupport::pki("bob.crt")), helpers, anchors, ChainOptions{});
   ASSERT_TRUE(good.has_value());
   EXPECT_TRUE(check_revocation(*good, rev).has_value());
-  auto revoked = verify_chain(*load_cert(testsupport::pki("revoked.crt")), helpers, anchors, ChainOptions{});
+  auto revoked =
+      verify_chain(*load_cert(testsupport::pki("revoked.crt")), helpers, anchors, ChainOptions{});
   ASSERT_TRUE(revoked.has_value());
   auto st = check_revocation(*revoked, rev);
   ASSERT_FALSE(st.has_value());

@@ -11,12 +11,12 @@
 // The From address comes from the message's From header, so a signature that verifies
 // but whose signer is not the sender shows as policy(sender-mismatch): that reason is
 // only reached after signature, chain and revocation checks passed.
-#include <gtest/gtest.h>
-
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <map>
+
+#include <gtest/gtest.h>
 
 #include "helpers.h"
 #include "smime/decrypt.h"
@@ -31,35 +31,40 @@ namespace {
 namespace fs = std::filesystem;
 
 struct CorpusSetup {
-  std::vector<std::string> anchors;        // corpus-relative certificate files
-  std::vector<std::string> intermediates;  // corpus-relative certificate files
+  std::vector<std::string> anchors;                       // corpus-relative certificate files
+  std::vector<std::string> intermediates;                 // corpus-relative certificate files
   std::vector<std::pair<std::string, std::string>> keys;  // cert, key
   std::vector<std::string> crls;
   std::int64_t at_time = 0;
 };
 
-constexpr std::int64_t kTbTime = 1780272000;    // 2026-06-01, inside Alice/Bob validity
-constexpr std::int64_t kKdeTime = 1357832892;   // 2013-01-10 (SOURCE.md: -attime)
+constexpr std::int64_t kTbTime = 1780272000;       // 2026-06-01, inside Alice/Bob validity
+constexpr std::int64_t kKdeTime = 1357832892;      // 2013-01-10 (SOURCE.md: -attime)
 constexpr std::int64_t kMimeKitTime = 1383424084;  // 2013-11-02, signing day
 
 const CorpusSetup kTb{{"thunderbird-comm-central/smime/TestCA.pem"},
-                {},
-                {{"thunderbird-comm-central/derived-pem/Bob.crt", "thunderbird-comm-central/derived-pem/Bob.key"},
-                 {"thunderbird-comm-central/derived-pem/Fran.crt", "thunderbird-comm-central/derived-pem/Fran.key"},
-                 {"thunderbird-comm-central/derived-pem/Fran-ec.crt",
-                  "thunderbird-comm-central/derived-pem/Fran-ec.key"}},
-                {},
-                kTbTime};
+                      {},
+                      {{"thunderbird-comm-central/derived-pem/Bob.crt",
+                        "thunderbird-comm-central/derived-pem/Bob.key"},
+                       {"thunderbird-comm-central/derived-pem/Fran.crt",
+                        "thunderbird-comm-central/derived-pem/Fran.key"},
+                       {"thunderbird-comm-central/derived-pem/Fran-ec.crt",
+                        "thunderbird-comm-central/derived-pem/Fran-ec.key"}},
+                      {},
+                      kTbTime};
 const CorpusSetup kKde{{"kde-mimetreeparser/derived-pem/unittest-cert.crt"},
-                 {},
-                 {{"kde-mimetreeparser/derived-pem/unittest-cert.crt", "kde-mimetreeparser/derived-pem/unittest-cert.key"}},
-                 {},
-                 kKdeTime};
-const CorpusSetup kRfc4134{{"rfc4134-smime-examples/CarlRSASelf.cer", "rfc4134-smime-examples/CarlDSSSelf.cer"},
-                     {},
-                     {{"rfc4134-smime-examples/BobRSASignByCarl.cer", "rfc4134-smime-examples/BobPrivRSAEncrypt.pri"}},
-                     {},
-                     0};
+                       {},
+                       {{"kde-mimetreeparser/derived-pem/unittest-cert.crt",
+                         "kde-mimetreeparser/derived-pem/unittest-cert.key"}},
+                       {},
+                       kKdeTime};
+const CorpusSetup kRfc4134{
+    {"rfc4134-smime-examples/CarlRSASelf.cer", "rfc4134-smime-examples/CarlDSSSelf.cer"},
+    {},
+    {{"rfc4134-smime-examples/BobRSASignByCarl.cer",
+      "rfc4134-smime-examples/BobPrivRSAEncrypt.pri"}},
+    {},
+    0};
 
 std::string address_of(std::string_view message) {
   auto e = parse_raw_entity(message, Limits{});
@@ -133,7 +138,9 @@ std::string trace(const fs::path& file, const CorpusSetup& setup) {
   for (int step = 0; step < 8; ++step) {
     auto v = verify_message(msg, trust, rev, opt);
     if (!v) {
-      if (std::getenv("TRACE_DEBUG") != nullptr) { std::cerr << v.error().message() << "\n" << msg.substr(0, 3000) << "\n"; }
+      if (std::getenv("TRACE_DEBUG") != nullptr) {
+        std::cerr << v.error().message() << "\n" << msg.substr(0, 3000) << "\n";
+      }
       return out + "error(" + std::string(policy::errc_name(v.error().code())) + ")";
     }
     out += layer_token(*v);
@@ -190,73 +197,90 @@ void run_cases(const std::vector<Case>& cases, const CorpusSetup& setup) {
 const std::string kTbDir = "thunderbird-comm-central/";
 
 TEST(Corpus, ThunderbirdNssMessages) {
-  run_cases(expand({
-                {kTbDir + "smime/alice.dsig.{H}.multipart.eml", "pass"},
-                {kTbDir + "smime/alice.dsig.{H}.multipart.bad.eml", "fail(bad-signature)"},
-                {kTbDir + "smime/alice.dsig.{H}.multipart.mismatch-econtent.eml", "fail(bad-signature)"},
-                {kTbDir + "smime/alice.dsig.{H}.multipart.env.eml", "none > dec:ok > pass"},
-                {kTbDir + "smime/alice.sig.{H}.opaque.eml", "pass"},
-                {kTbDir + "smime/alice.sig.{H}.opaque.env.eml", "none > dec:ok > pass"},
-                {kTbDir + "smime/alice.html.sig.{H}.opaque.eml", "pass"},
-                {kTbDir + "smime/alice.html.sig.{H}.opaque.env.eml", "none > dec:ok > pass"},
-                {kTbDir + "smime/alice.env.eml", "none > dec:ok > none"},
-                // encrypt-then-sign: the outer NSS detached signature does not match (SOURCE.md)
-                {kTbDir + "smime/alice.env.dsig.{H}.multipart.eml", "fail(bad-signature) > dec:ok > none"},
-                {kTbDir + "smime/alice.env.sig.{H}.opaque.eml", "pass > unwrap > none > dec:ok > none"},
-                // From: Dave; inner Alice layers verify but are not the sender
-                // The inner Alice detached signature covers the bytes as NSS sent them
-                // (bare LF inside Dave's eContent), not their CRLF form: openssl's
-                // canonicalising -verify fails it (SOURCE.md); our as-sent retry verifies it.
-                {kTbDir + "smime/alice.env.dsig.{H}.multipart.dave.sig.{H}.opaque.eml",
-                 "pass,policy(sender-mismatch) > unwrap > policy(sender-mismatch) > dec:ok > none"},
-                {kTbDir + "smime/alice.env.sig.{H}.opaque.dave.sig.{H}.opaque.eml",
-                 "pass,policy(sender-mismatch) > unwrap > policy(sender-mismatch) > unwrap > none > dec:ok > none"},
-                {kTbDir + "smime/alice.plain.dsig.{H}.multipart.dave.dsig.{H}.multipart.eml", "pass,policy(sender-mismatch)"},
-                {kTbDir + "smime/alice.plain.dsig.{H}.multipart.dave.sig.{H}.opaque.eml", "pass,policy(sender-mismatch)"},
-                {kTbDir + "smime/alice.plain.sig.{H}.opaque.dave.dsig.{H}.multipart.eml", "pass,policy(sender-mismatch)"},
-                {kTbDir + "smime/alice.plain.sig.{H}.opaque.dave.sig.{H}.opaque.eml", "pass,policy(sender-mismatch)"},
-                // Date: differs from signingTime: crypto valid, not our check
-                {kTbDir + "smime/alice.future.dsig.SHA256.multipart.eml", "pass"},
-                // stale 2019 blobs: signer issued by an older "NSS Test CA", expired
-                {kTbDir + "smime/alice.dsig.{H}.multipart", "fail(untrusted-chain)"},
-                {kTbDir + "smime/alice.sig.{H}.opaque", "fail(untrusted-chain)"},
-            }),
-            kTb);
+  run_cases(
+      expand({
+          {kTbDir + "smime/alice.dsig.{H}.multipart.eml", "pass"},
+          {kTbDir + "smime/alice.dsig.{H}.multipart.bad.eml", "fail(bad-signature)"},
+          {kTbDir + "smime/alice.dsig.{H}.multipart.mismatch-econtent.eml", "fail(bad-signature)"},
+          {kTbDir + "smime/alice.dsig.{H}.multipart.env.eml", "none > dec:ok > pass"},
+          {kTbDir + "smime/alice.sig.{H}.opaque.eml", "pass"},
+          {kTbDir + "smime/alice.sig.{H}.opaque.env.eml", "none > dec:ok > pass"},
+          {kTbDir + "smime/alice.html.sig.{H}.opaque.eml", "pass"},
+          {kTbDir + "smime/alice.html.sig.{H}.opaque.env.eml", "none > dec:ok > pass"},
+          {kTbDir + "smime/alice.env.eml", "none > dec:ok > none"},
+          // encrypt-then-sign: the outer NSS detached signature does not match (SOURCE.md)
+          {kTbDir + "smime/alice.env.dsig.{H}.multipart.eml",
+           "fail(bad-signature) > dec:ok > none"},
+          {kTbDir + "smime/alice.env.sig.{H}.opaque.eml", "pass > unwrap > none > dec:ok > none"},
+          // From: Dave; inner Alice layers verify but are not the sender
+          // The inner Alice detached signature covers the bytes as NSS sent them
+          // (bare LF inside Dave's eContent), not their CRLF form: openssl's
+          // canonicalising -verify fails it (SOURCE.md); our as-sent retry verifies it.
+          {kTbDir + "smime/alice.env.dsig.{H}.multipart.dave.sig.{H}.opaque.eml",
+           "pass,policy(sender-mismatch) > unwrap > policy(sender-mismatch) > dec:ok > none"},
+          {kTbDir + "smime/alice.env.sig.{H}.opaque.dave.sig.{H}.opaque.eml",
+           "pass,policy(sender-mismatch) > unwrap > policy(sender-mismatch) > unwrap > none > "
+           "dec:ok > none"},
+          {kTbDir + "smime/alice.plain.dsig.{H}.multipart.dave.dsig.{H}.multipart.eml",
+           "pass,policy(sender-mismatch)"},
+          {kTbDir + "smime/alice.plain.dsig.{H}.multipart.dave.sig.{H}.opaque.eml",
+           "pass,policy(sender-mismatch)"},
+          {kTbDir + "smime/alice.plain.sig.{H}.opaque.dave.dsig.{H}.multipart.eml",
+           "pass,policy(sender-mismatch)"},
+          {kTbDir + "smime/alice.plain.sig.{H}.opaque.dave.sig.{H}.opaque.eml",
+           "pass,policy(sender-mismatch)"},
+          // Date: differs from signingTime: crypto valid, not our check
+          {kTbDir + "smime/alice.future.dsig.SHA256.multipart.eml", "pass"},
+          // stale 2019 blobs: signer issued by an older "NSS Test CA", expired
+          {kTbDir + "smime/alice.dsig.{H}.multipart", "fail(untrusted-chain)"},
+          {kTbDir + "smime/alice.sig.{H}.opaque", "fail(untrusted-chain)"},
+      }),
+      kTb);
 }
 
 TEST(Corpus, ThunderbirdBrowserManualAndPgpMixed) {
-  run_cases({
-                {kTbDir + "browser-smime-data/alice.dsig.SHA256.multipart.in.mixed.eml", "pass"},
-                {kTbDir + "browser-smime-data/alice.dsig.SHA256.multipart.in.mixed.with.header.eml", "pass"},
-                {kTbDir + "browser-smime-data/alice.html.sig.SHA256.opaque.eml", "fail(untrusted-chain)"},
-                {kTbDir + "browser-smime-data/multipart-alternative.eml", "none > dec:ok > none"},
-                {kTbDir + "browser-smime-data/nested-sigs.eml", "fail(bad-signature)"},
-                // outer signature broken, inner one valid: decryption drops the outer wrapper
-                {kTbDir + "smime-manual/alice.dsig.SHA256.multipart.env.dsig.eml", "fail(bad-signature) > dec:ok > pass"},
-                {kTbDir + "smime-manual/alice.env.mixed.dsig.SHA256.multipart.eml", "fail(bad-signature) > dec:no-key"},
-                {kTbDir + "smime-manual/outer-smime-bad-sig-inner-smime-enc-sig.eml", "fail(bad-signature) > dec:ok > pass"},
-                {kTbDir + "smime-manual/outer-smime-bad-sig-inner-smime-enc.eml", "fail(bad-signature) > dec:ok > none"},
-                {kTbDir + "smime-manual/outer-pgp-sig-inner-smime-enc-sig.eml", "none > dec:no-key"},
-                {kTbDir + "smime-manual/outer-pgp-sig-inner-smime-enc.eml", "none > dec:no-key"},
-                {kTbDir + "openpgp-mixed/outer-smime-bad-sig-inner-pgp-enc.eml", "fail(bad-signature)"},
-                {kTbDir + "openpgp-mixed/outer-smime-bad-sig-inner-pgp-enc-sig.eml", "fail(bad-signature)"},
-                {kTbDir + "openpgp-mixed/outer-smime-bad-sig-inner-pgp-enc-sig-with-mixed.eml", "fail(bad-signature)"},
-            },
-            kTb);
+  run_cases(
+      {
+          {kTbDir + "browser-smime-data/alice.dsig.SHA256.multipart.in.mixed.eml", "pass"},
+          {kTbDir + "browser-smime-data/alice.dsig.SHA256.multipart.in.mixed.with.header.eml",
+           "pass"},
+          {kTbDir + "browser-smime-data/alice.html.sig.SHA256.opaque.eml", "fail(untrusted-chain)"},
+          {kTbDir + "browser-smime-data/multipart-alternative.eml", "none > dec:ok > none"},
+          {kTbDir + "browser-smime-data/nested-sigs.eml", "fail(bad-signature)"},
+          // outer signature broken, inner one valid: decryption drops the outer wrapper
+          {kTbDir + "smime-manual/alice.dsig.SHA256.multipart.env.dsig.eml",
+           "fail(bad-signature) > dec:ok > pass"},
+          {kTbDir + "smime-manual/alice.env.mixed.dsig.SHA256.multipart.eml",
+           "fail(bad-signature) > dec:no-key"},
+          {kTbDir + "smime-manual/outer-smime-bad-sig-inner-smime-enc-sig.eml",
+           "fail(bad-signature) > dec:ok > pass"},
+          {kTbDir + "smime-manual/outer-smime-bad-sig-inner-smime-enc.eml",
+           "fail(bad-signature) > dec:ok > none"},
+          {kTbDir + "smime-manual/outer-pgp-sig-inner-smime-enc-sig.eml", "none > dec:no-key"},
+          {kTbDir + "smime-manual/outer-pgp-sig-inner-smime-enc.eml", "none > dec:no-key"},
+          {kTbDir + "openpgp-mixed/outer-smime-bad-sig-inner-pgp-enc.eml", "fail(bad-signature)"},
+          {kTbDir + "openpgp-mixed/outer-smime-bad-sig-inner-pgp-enc-sig.eml",
+           "fail(bad-signature)"},
+          {kTbDir + "openpgp-mixed/outer-smime-bad-sig-inner-pgp-enc-sig-with-mixed.eml",
+           "fail(bad-signature)"},
+      },
+      kTb);
 }
 
 TEST(Corpus, ThunderbirdInteropOaepAndEcdh) {
   const std::string dir = kTbDir + "smime-interop/";
-  for (const char* f : {"fran-oaep_ossl.env", "fran-oaep-label_ossl.env", "fran-oaep-sha256hash_ossl.env",
-                        "fran-oaep-sha256hash-sha256mgf_ossl.env", "fran-ec_ossl-aes128-sha256.env",
-                        "fran-ec_ossl-aes256-sha512.env"}) {
+  for (const char* f : {"fran-oaep_ossl.env", "fran-oaep-label_ossl.env",
+                        "fran-oaep-sha256hash_ossl.env", "fran-oaep-sha256hash-sha256mgf_ossl.env",
+                        "fran-ec_ossl-aes128-sha256.env", "fran-ec_ossl-aes256-sha512.env"}) {
     SCOPED_TRACE(f);
     EXPECT_EQ(trace(dir + f, kTb), "none > dec:ok > none");
     FakeKeys keys;
-    keys.creds.push_back(load_credential(testsupport::corpus_dir() / kTbDir / "derived-pem/Fran.crt",
-                                         testsupport::corpus_dir() / kTbDir / "derived-pem/Fran.key"));
-    keys.creds.push_back(load_credential(testsupport::corpus_dir() / kTbDir / "derived-pem/Fran-ec.crt",
-                                         testsupport::corpus_dir() / kTbDir / "derived-pem/Fran-ec.key"));
+    keys.creds.push_back(
+        load_credential(testsupport::corpus_dir() / kTbDir / "derived-pem/Fran.crt",
+                        testsupport::corpus_dir() / kTbDir / "derived-pem/Fran.key"));
+    keys.creds.push_back(
+        load_credential(testsupport::corpus_dir() / kTbDir / "derived-pem/Fran-ec.crt",
+                        testsupport::corpus_dir() / kTbDir / "derived-pem/Fran-ec.key"));
     auto d = decrypt_message(testsupport::read_file(testsupport::corpus_dir() / dir / f), keys);
     ASSERT_TRUE(d.has_value()) << d.error().message();
     EXPECT_NE(d->message.find("This is a test message to Fran."), std::string::npos);
@@ -268,8 +292,9 @@ TEST(Corpus, ThunderbirdWrongKeysAndStaleBlobsAreNoKey) {
   const fs::path dir = testsupport::corpus_dir() / kTbDir / "smime";
   FakeKeys wrong;  // Dave and Eve: SOURCE.md confirms Bob is the only recipient
   for (const char* n : {"Dave", "Eve"}) {
-    wrong.creds.push_back(load_credential(testsupport::corpus_dir() / kTbDir / "derived-pem" / (std::string(n) + ".crt"),
-                                          testsupport::corpus_dir() / kTbDir / "derived-pem" / (std::string(n) + ".key")));
+    wrong.creds.push_back(load_credential(
+        testsupport::corpus_dir() / kTbDir / "derived-pem" / (std::string(n) + ".crt"),
+        testsupport::corpus_dir() / kTbDir / "derived-pem" / (std::string(n) + ".key")));
   }
   FakeKeys bob;
   bob.creds.push_back(load_credential(testsupport::corpus_dir() / kTbDir / "derived-pem/Bob.crt",
@@ -299,22 +324,24 @@ TEST(Corpus, ThunderbirdWrongKeysAndStaleBlobsAreNoKey) {
 
 TEST(Corpus, KdeMimetreeparser) {
   const std::string d = "kde-mimetreeparser/testdata/";
-  run_cases({
-                {d + "smime-encrypted.mbox", "none > dec:ok > none"},
-                {d + "smime-encrypted-octet-stream.mbox", "none > dec:ok > none"},
-                {d + "smime-opaque-sign.mbox", "pass"},
-                {d + "smime-opaque-enc+sign.mbox", "none > dec:ok > pass"},
-                {d + "smime-opaque-signed-encrypted-attachment.mbox", "none > dec:ok > pass"},
-                {d + "smime-signed-encrypted.mbox", "none > dec:ok > pass"},
-                // From: firstname.lastname@..., signer test@example.com: verifies, not the sender
-                {d + "smime-encrypted-ambiguous-mime.mbox", "none > dec:ok > policy(sender-mismatch)"},
-                {d + "smime-encrypted-not-so-ambiguous-mime.mbox", "none > dec:ok > policy(sender-mismatch)"},
-                {d + "smime-signed-apple.mbox", "fail(bad-signature)"},
-                {d + "smime-signed-charset.mbox", "fail(untrusted-chain)"},
-                {d + "smime-cert.mbox", "error(malformed)"},
-                {d + "smime.p7m", "none > dec:no-key"},
-            },
-            kKde);
+  run_cases(
+      {
+          {d + "smime-encrypted.mbox", "none > dec:ok > none"},
+          {d + "smime-encrypted-octet-stream.mbox", "none > dec:ok > none"},
+          {d + "smime-opaque-sign.mbox", "pass"},
+          {d + "smime-opaque-enc+sign.mbox", "none > dec:ok > pass"},
+          {d + "smime-opaque-signed-encrypted-attachment.mbox", "none > dec:ok > pass"},
+          {d + "smime-signed-encrypted.mbox", "none > dec:ok > pass"},
+          // From: firstname.lastname@..., signer test@example.com: verifies, not the sender
+          {d + "smime-encrypted-ambiguous-mime.mbox", "none > dec:ok > policy(sender-mismatch)"},
+          {d + "smime-encrypted-not-so-ambiguous-mime.mbox",
+           "none > dec:ok > policy(sender-mismatch)"},
+          {d + "smime-signed-apple.mbox", "fail(bad-signature)"},
+          {d + "smime-signed-charset.mbox", "fail(untrusted-chain)"},
+          {d + "smime-cert.mbox", "error(malformed)"},
+          {d + "smime.p7m", "none > dec:no-key"},
+      },
+      kKde);
   // The unittest certificate expired in 2013: at the current time it is "expired".
   CorpusSetup now = kKde;
   now.at_time = 0;
@@ -334,16 +361,17 @@ TEST(Corpus, KdeDetection) {
   };
   for (const auto& [file, kind] : cases) {
     SCOPED_TRACE(file);
-    EXPECT_EQ(smime_kind_name(classify(strip_mbox(testsupport::read_file(d / file)))), smime_kind_name(kind));
+    EXPECT_EQ(smime_kind_name(classify(strip_mbox(testsupport::read_file(d / file)))),
+              smime_kind_name(kind));
   }
 }
 
 TEST(Corpus, MimeKitThunderbirdSigned) {
   CorpusSetup s{{"mimekit/smime/StartComCertificationAuthority.crt"},
-          {"mimekit/smime/StartComClass1PrimaryIntermediateClientCA.crt"},
-          {},
-          {},
-          kMimeKitTime};
+                {"mimekit/smime/StartComClass1PrimaryIntermediateClientCA.crt"},
+                {},
+                {},
+                kMimeKitTime};
   run_cases({{"mimekit/smime/thunderbird-signed.txt", "pass"}}, s);
   s.at_time = 0;
   run_cases({{"mimekit/smime/thunderbird-signed.txt", "policy(expired)"}}, s);
@@ -359,27 +387,28 @@ TEST(Corpus, OpenSslEmptyDigestSet) {
 
 TEST(Corpus, Rfc4134) {
   const std::string d = "rfc4134-smime-examples/";
-  run_cases({
-                {d + "4.1.bin", "pass"},
-                {d + "4.2.bin", "pass"},
-                {d + "4.4.bin", "pass"},
-                {d + "4.5.bin", "pass"},
-                {d + "4.6.bin", "pass"},  // Alice passes; Diane's inherited DSA parameters cannot be used
-                {d + "4.7.bin", "pass"},
-                // From: aliceDss@examples.com, certificate AliceDSS@example.com (sic):
-                // the signature verifies, the sender does not match
-                {d + "4.8.eml", "policy(sender-mismatch)"},
-                {d + "4.9.eml", "policy(sender-mismatch)"},
-                {d + "4.10.bin", "pass"},
-                {d + "4.11.bin", "none"},  // certs-only
-                {d + "3.1.bin", "none"},
-                {d + "6.0.bin", "none"},
-                {d + "7.1.bin", "none"},
-                {d + "5.1.bin", "none > dec:ok > none"},
-                {d + "5.3.eml", "none > dec:ok > none"},
-                {d + "5.2.bin", "none > dec:unsupported-algorithm"},  // RC2 refused
-            },
-            kRfc4134);
+  run_cases(
+      {
+          {d + "4.1.bin", "pass"},
+          {d + "4.2.bin", "pass"},
+          {d + "4.4.bin", "pass"},
+          {d + "4.5.bin", "pass"},
+          {d + "4.6.bin", "pass"},  // Alice passes; Diane's inherited DSA parameters cannot be used
+          {d + "4.7.bin", "pass"},
+          // From: aliceDss@examples.com, certificate AliceDSS@example.com (sic):
+          // the signature verifies, the sender does not match
+          {d + "4.8.eml", "policy(sender-mismatch)"},
+          {d + "4.9.eml", "policy(sender-mismatch)"},
+          {d + "4.10.bin", "pass"},
+          {d + "4.11.bin", "none"},  // certs-only
+          {d + "3.1.bin", "none"},
+          {d + "6.0.bin", "none"},
+          {d + "7.1.bin", "none"},
+          {d + "5.1.bin", "none > dec:ok > none"},
+          {d + "5.3.eml", "none > dec:ok > none"},
+          {d + "5.2.bin", "none > dec:unsupported-algorithm"},  // RC2 refused
+      },
+      kRfc4134);
   CorpusSetup revoked = kRfc4134;
   revoked.crls = {d + "CarlRSACRLForAll.crl", d + "CarlDSSCRLForAll.crl"};
   run_cases({{d + "4.2.bin", "fail(revoked)"}, {d + "4.1.bin", "fail(revoked)"}}, revoked);

@@ -9,10 +9,11 @@
 namespace smime::testing {
 namespace {
 
-std::string encrypt_to(const std::vector<std::string>& recips, const std::vector<std::string>& cipher_args,
-                       std::string_view entity, const std::vector<std::string>& keyopt = {}) {
-  std::vector<std::string> args = {"-encrypt", "-from", "alice@example.gov", "-to", "bob@example.gov",
-                                   "-subject", "Rahasia"};
+std::string encrypt_to(const std::vector<std::string>& recips,
+                       const std::vector<std::string>& cipher_args, std::string_view entity,
+                       const std::vector<std::string>& keyopt = {}) {
+  std::vector<std::string> args = {
+      "-encrypt", "-from", "alice@example.gov", "-to", "bob@example.gov", "-subject", "Rahasia"};
   args.insert(args.end(), cipher_args.begin(), cipher_args.end());
   for (const auto& r : recips) {
     args.insert(args.end(), {"-recip", testsupport::pki(r + ".crt").string()});
@@ -43,7 +44,13 @@ TEST(DecryptPki, AlgorithmsRoundTrip) {
   const Case cases[] = {
       {"rsa aes256-cbc", {"bob"}, {"-aes256"}, {}, {"bob"}, "aes-256-cbc", false},
       {"rsa aes128-cbc", {"bob"}, {"-aes128"}, {}, {"bob"}, "aes-128-cbc", false},
-      {"rsa-oaep", {"bob"}, {"-aes256"}, {"-keyopt", "rsa_padding_mode:oaep"}, {"bob"}, "aes-256-cbc", false},
+      {"rsa-oaep",
+       {"bob"},
+       {"-aes256"},
+       {"-keyopt", "rsa_padding_mode:oaep"},
+       {"bob"},
+       "aes-256-cbc",
+       false},
       {"rsa-oaep sha256",
        {"bob"},
        {"-aes256"},
@@ -56,9 +63,27 @@ TEST(DecryptPki, AlgorithmsRoundTrip) {
       {"ecdh p256", {"carol"}, {"-aes256"}, {}, {"carol"}, "aes-256-cbc", false},
       {"ecdh p384", {"dave"}, {"-aes128"}, {}, {"dave"}, "aes-128-cbc", false},
       {"rsa 3072", {"erin"}, {"-aes256"}, {}, {"erin"}, "aes-256-cbc", false},
-      {"many recipients, ours last", {"alice", "carol", "bob"}, {"-aes256"}, {}, {"bob"}, "aes-256-cbc", false},
-      {"many recipients, ec ours", {"alice", "carol", "bob"}, {"-aes256"}, {}, {"carol"}, "aes-256-cbc", false},
-      {"several keys held", {"erin"}, {"-aes256"}, {}, {"alice", "bob", "erin"}, "aes-256-cbc", false},
+      {"many recipients, ours last",
+       {"alice", "carol", "bob"},
+       {"-aes256"},
+       {},
+       {"bob"},
+       "aes-256-cbc",
+       false},
+      {"many recipients, ec ours",
+       {"alice", "carol", "bob"},
+       {"-aes256"},
+       {},
+       {"carol"},
+       "aes-256-cbc",
+       false},
+      {"several keys held",
+       {"erin"},
+       {"-aes256"},
+       {},
+       {"alice", "bob", "erin"},
+       "aes-256-cbc",
+       false},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -150,8 +175,10 @@ TEST(DecryptPki, EnvelopedPartInsideMixedIsReplacedInPlace) {
   // Drop the RFC 5322 headers openssl added: keep the MIME entity only.
   inner = inner.substr(inner.find("MIME-Version"));
   const std::string msg =
-      "From: alice@example.gov\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n"
-      "--B\r\nContent-Type: text/plain\r\n\r\nintro\r\n--B\r\n" + inner + "\r\n--B--\r\n";
+      "From: alice@example.gov\r\nSubject: x\r\nContent-Type: multipart/mixed; "
+      "boundary=\"B\"\r\n\r\n"
+      "--B\r\nContent-Type: text/plain\r\n\r\nintro\r\n--B\r\n" +
+      inner + "\r\n--B--\r\n";
   auto keys = keys_of({"bob"});
   auto r = decrypt_message(msg, keys);
   ASSERT_TRUE(r.has_value()) << r.error().message();

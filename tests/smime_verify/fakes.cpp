@@ -1,8 +1,8 @@
 #include "fakes.h"
 
-#include <openssl/x509.h>
-
 #include <stdexcept>
+
+#include <openssl/x509.h>
 
 #include "smime/x509.h"
 #include "tests/common/test_support.h"
@@ -107,7 +107,8 @@ Lookup<Credential> FakeKeys::decryption_key(const CertId& id) {
       issuer_der.assign(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
     }
     ::OPENSSL_free(der);
-    const bool by_serial = !id.serial_hex.empty() && id.serial_hex == info.serial_hex && id.issuer_der == issuer_der;
+    const bool by_serial =
+        !id.serial_hex.empty() && id.serial_hex == info.serial_hex && id.issuer_der == issuer_der;
     const bool by_ski = !id.ski_hex.empty() && id.ski_hex == info.ski_hex;
     if (by_serial || by_ski) {
       return std::optional<Credential>(clone(c));

@@ -50,11 +50,12 @@ FakeRevocation pki_revocation() {
 }
 
 Credential pki_credential(std::string_view name) {
-  return load_credential(testsupport::pki(std::string(name) + ".crt"), testsupport::pki(std::string(name) + ".key"));
+  return load_credential(testsupport::pki(std::string(name) + ".crt"),
+                         testsupport::pki(std::string(name) + ".key"));
 }
 
-std::string sign_by(const std::vector<std::string>& signers, std::string_view from, std::string_view entity,
-                    const std::vector<std::string>& extra) {
+std::string sign_by(const std::vector<std::string>& signers, std::string_view from,
+                    std::string_view entity, const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"-sign"};
   for (const auto& s : signers) {
     args.insert(args.end(), {"-signer", testsupport::pki(s + ".crt").string(), "-inkey",
@@ -62,7 +63,8 @@ std::string sign_by(const std::vector<std::string>& signers, std::string_view fr
   }
   args.insert(args.end(), {"-certfile", testsupport::pki("inter.crt").string()});
   if (!from.empty()) {
-    args.insert(args.end(), {"-from", std::string(from), "-to", "bob@example.gov", "-subject", "Surat dinas"});
+    args.insert(args.end(),
+                {"-from", std::string(from), "-to", "bob@example.gov", "-subject", "Surat dinas"});
   }
   args.insert(args.end(), extra.begin(), extra.end());
   return openssl_cms(args, entity);

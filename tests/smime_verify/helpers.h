@@ -25,8 +25,8 @@ FakeRevocation pki_revocation();
 Credential pki_credential(std::string_view name);
 
 // `openssl cms -sign` by the named test identities (detached unless opaque), with From.
-std::string sign_by(const std::vector<std::string>& signers, std::string_view from, std::string_view entity,
-                    const std::vector<std::string>& extra = {});
+std::string sign_by(const std::vector<std::string>& signers, std::string_view from,
+                    std::string_view entity, const std::vector<std::string>& extra = {});
 
 // Replaces the first occurrence of `what` (must be present).
 std::string replace_once(std::string s, std::string_view what, std::string_view with);

@@ -8,7 +8,8 @@ namespace {
 
 TEST(ParseMime, SplitsExactRangesWithoutPreambleOrEpilogue) {
   const std::string msg =
-      "Content-Type: multipart/mixed;\r\n boundary=\"XY\"\r\n\r\npreamble\r\n--XY\r\nA: 1\r\n\r\none\r\n"
+      "Content-Type: multipart/mixed;\r\n boundary=\"XY\"\r\n\r\npreamble\r\n--XY\r\nA: "
+      "1\r\n\r\none\r\n"
       "--XYZ not a delimiter\r\n--XY  \r\n\r\ntwo\r\n\r\n--XY--\r\nepilogue\r\n";
   auto e = parse_raw_entity(msg, Limits{});
   ASSERT_TRUE(e.has_value());
@@ -22,7 +23,9 @@ TEST(ParseMime, SplitsExactRangesWithoutPreambleOrEpilogue) {
 }
 
 TEST(ParseMime, BareLfAndMissingCloseDelimiter) {
-  const std::string msg = "Content-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: text/plain\n\nx\n--b\n\ny";
+  const std::string msg =
+      "Content-Type: multipart/alternative; boundary=b\n\n--b\nContent-Type: "
+      "text/plain\n\nx\n--b\n\ny";
   auto e = parse_raw_entity(msg, Limits{});
   ASSERT_TRUE(e.has_value());
   auto parts = split_multipart(*e);
@@ -34,7 +37,8 @@ TEST(ParseMime, BareLfAndMissingCloseDelimiter) {
 
 TEST(ParseMime, HeadersParametersAndNames) {
   const std::string msg =
-      "Subject: =?UTF-8?B?U3VyYXQ=?=\r\n  continued\r\ncontent-type: Application/X-PKCS7-MIME; smime-type=\"Enveloped-Data\";"
+      "Subject: =?UTF-8?B?U3VyYXQ=?=\r\n  continued\r\ncontent-type: Application/X-PKCS7-MIME; "
+      "smime-type=\"Enveloped-Data\";"
       " name=\"smime.p7m\"\r\nContent-Transfer-Encoding:  BASE64 \r\n\r\nAAAA\r\n";
   auto e = parse_raw_entity(msg, Limits{});
   ASSERT_TRUE(e.has_value());
@@ -49,7 +53,9 @@ TEST(ParseMime, HeadersParametersAndNames) {
 
 TEST(ParseMime, OctetStreamNamedLikeSmime) {
   auto e = parse_raw_entity(
-      "Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"SMIME.P7S\"\r\n\r\nx", Limits{});
+      "Content-Type: application/octet-stream\r\nContent-Disposition: attachment; "
+      "filename=\"SMIME.P7S\"\r\n\r\nx",
+      Limits{});
   ASSERT_TRUE(e.has_value());
   EXPECT_TRUE(is_pkcs7_signature(*e));
   EXPECT_FALSE(is_pkcs7_mime(*e));
@@ -79,7 +85,8 @@ TEST(ParseMime, Decoding) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.body);
-    const std::string msg = std::string("Content-Transfer-Encoding: ") + c.encoding + "\r\n\r\n" + c.body;
+    const std::string msg =
+        std::string("Content-Transfer-Encoding: ") + c.encoding + "\r\n\r\n" + c.body;
     auto e = parse_raw_entity(msg, Limits{});
     ASSERT_TRUE(e.has_value());
     auto d = decode_body(*e);

@@ -3,7 +3,6 @@
 // PKI; we must verify and decrypt what they produce. Their exit codes are checked and
 // their outputs judged by our code (plus openssl for sanity where needed).
 #include <gtest/gtest.h>
-
 #include <openssl/evp.h>
 
 #include "helpers.h"
@@ -16,7 +15,8 @@ namespace {
 std::string b64_lines(std::string_view der) {
   std::string out(4 * ((der.size() + 2) / 3) + 1, '\0');
   const int n = ::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(der.data()), static_cast<int>(der.size()));
+                                  reinterpret_cast<const unsigned char*>(der.data()),
+                                  static_cast<int>(der.size()));
   out.resize(static_cast<std::size_t>(n));
   std::string wrapped;
   for (std::size_t i = 0; i < out.size(); i += 76) {
@@ -25,18 +25,23 @@ std::string b64_lines(std::string_view der) {
   return wrapped;
 }
 
-std::string multipart_signed(std::string_view entity, std::string_view sig_der, std::string_view from) {
-  return "From: " + std::string(from) + "\r\nTo: bob@example.gov\r\nSubject: peer\r\nMIME-Version: 1.0\r\n"
+std::string multipart_signed(std::string_view entity, std::string_view sig_der,
+                             std::string_view from) {
+  return "From: " + std::string(from) +
+         "\r\nTo: bob@example.gov\r\nSubject: peer\r\nMIME-Version: 1.0\r\n"
          "Content-Type: multipart/signed; protocol=\"application/pkcs7-signature\"; micalg=sha-256;"
          " boundary=\"peer-b\"\r\n\r\nThis is an S/MIME signed message\r\n\r\n--peer-b\r\n" +
-         std::string(entity) + "\r\n--peer-b\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n"
-         "Content-Transfer-Encoding: base64\r\n\r\n" + b64_lines(sig_der) + "\r\n--peer-b--\r\n";
+         std::string(entity) +
+         "\r\n--peer-b\r\nContent-Type: application/pkcs7-signature; name=smime.p7s\r\n"
+         "Content-Transfer-Encoding: base64\r\n\r\n" +
+         b64_lines(sig_der) + "\r\n--peer-b--\r\n";
 }
 
 std::string enveloped(std::string_view der) {
   return "From: alice@example.gov\r\nTo: bob@example.gov\r\nSubject: peer\r\nMIME-Version: 1.0\r\n"
          "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\r\n"
-         "Content-Transfer-Encoding: base64\r\n\r\n" + b64_lines(der);
+         "Content-Transfer-Encoding: base64\r\n\r\n" +
+         b64_lines(der);
 }
 
 void must(const testsupport::CommandResult& r, std::string_view what) {
@@ -51,26 +56,29 @@ struct Produced {
 Produced by_nss(const testsupport::TempDir& dir) {
   const std::string db = "sql:" + dir.path().string();
   must(testsupport::run({"certutil", "-N", "-d", db, "--empty-password"}), "certutil -N");
-  must(testsupport::run({"pk12util", "-i", testsupport::pki("alice.p12").string(), "-d", db, "-W", "test-pass", "-K", ""}),
+  must(testsupport::run({"pk12util", "-i", testsupport::pki("alice.p12").string(), "-d", db, "-W",
+                         "test-pass", "-K", ""}),
        "pk12util");
   must(testsupport::run({"certutil", "-A", "-d", db, "-n", "root", "-t", "C,C,C", "-i",
                          testsupport::pki("root.crt").string()}),
        "certutil root");
-  must(testsupport::run({"certutil", "-A", "-d", db, "-n", "bob", "-t", ",,", "-i", testsupport::pki("bob.crt").string()}),
+  must(testsupport::run({"certutil", "-A", "-d", db, "-n", "bob", "-t", ",,", "-i",
+                         testsupport::pki("bob.crt").string()}),
        "certutil bob");
   testsupport::write_file(dir / "in", sample_entity());
-  must(testsupport::run({"cmsutil", "-S", "-N", "alice", "-H", "SHA256", "-T", "-d", db, "-i", (dir / "in").string(),
-                         "-o", (dir / "sig").string()}),
+  must(testsupport::run({"cmsutil", "-S", "-N", "alice", "-H", "SHA256", "-T", "-d", db, "-i",
+                         (dir / "in").string(), "-o", (dir / "sig").string()}),
        "cmsutil -S");
-  must(testsupport::run({"cmsutil", "-E", "-r", "bob@example.gov", "-d", db, "-i", (dir / "in").string(), "-o",
-                         (dir / "env").string()}),
+  must(testsupport::run({"cmsutil", "-E", "-r", "bob@example.gov", "-d", db, "-i",
+                         (dir / "in").string(), "-o", (dir / "env").string()}),
        "cmsutil -E");
   return {testsupport::read_file(dir / "sig"), testsupport::read_file(dir / "env")};
 }
 
 Produced by_gpgsm(const testsupport::TempDir& dir) {
   const std::string home = (dir / "gnupg").string();
-  const std::vector<std::string> gpgsm = {"gpgsm", "--homedir", home, "--batch", "--pinentry-mode", "loopback"};
+  const std::vector<std::string> gpgsm = {"gpgsm",   "--homedir",       home,
+                                          "--batch", "--pinentry-mode", "loopback"};
   std::filesystem::create_directory(home);
   std::filesystem::permissions(home, std::filesystem::perms::owner_all);
   testsupport::write_file(dir / "gnupg/gpg-agent.conf", "allow-loopback-pinentry\n");
@@ -87,30 +95,34 @@ Produced by_gpgsm(const testsupport::TempDir& dir) {
   bool imported = false;
   for (int attempt = 0; attempt < 5 && !imported; ++attempt) {
     const std::string p12 = (dir / ("alice-" + std::to_string(attempt) + ".p12")).string();
-    must(testsupport::run({"openssl", "pkcs12", "-export", "-inkey", testsupport::pki("alice.key").string(), "-in",
-                           testsupport::pki("alice.crt").string(), "-keypbe", "PBE-SHA1-3DES", "-certpbe", "NONE",
-                           "-macalg", "sha1", "-out", p12, "-passout", "pass:test-pass"}),
+    must(testsupport::run(
+             {"openssl", "pkcs12", "-export", "-inkey", testsupport::pki("alice.key").string(),
+              "-in", testsupport::pki("alice.crt").string(), "-keypbe", "PBE-SHA1-3DES", "-certpbe",
+              "NONE", "-macalg", "sha1", "-out", p12, "-passout", "pass:test-pass"}),
          "openssl pkcs12 -export");
     const auto r = testsupport::run(cmd({"--passphrase-fd", "0", "--import", p12}), "test-pass\n");
     imported = r.out.find("secret keys imported: 1") != std::string::npos;
     log += r.out;
   }
   EXPECT_TRUE(imported) << "gpgsm import failed: " << log;
-  must(testsupport::run(cmd({"--import", testsupport::pki("root.crt").string(), testsupport::pki("inter.crt").string(),
-                             testsupport::pki("bob.crt").string()})),
+  must(testsupport::run(
+           cmd({"--import", testsupport::pki("root.crt").string(),
+                testsupport::pki("inter.crt").string(), testsupport::pki("bob.crt").string()})),
        "gpgsm --import certs");
-  const auto fpr = testsupport::run({"openssl", "x509", "-in", testsupport::pki("root.crt").string(), "-noout",
-                                     "-fingerprint", "-sha1"});
+  const auto fpr =
+      testsupport::run({"openssl", "x509", "-in", testsupport::pki("root.crt").string(), "-noout",
+                        "-fingerprint", "-sha1"});
   std::string hex = fpr.out.substr(fpr.out.find('=') + 1);
   std::erase(hex, ':');
   std::erase(hex, '\n');
   testsupport::write_file(dir / "gnupg/trustlist.txt", hex + " S\n");
   testsupport::write_file(dir / "in", sample_entity());
-  must(testsupport::run(cmd({"--passphrase-fd", "0", "-u", "alice@example.gov", "--detach-sign", "-o",
-                             (dir / "sig").string(), (dir / "in").string()}),
+  must(testsupport::run(cmd({"--passphrase-fd", "0", "-u", "alice@example.gov", "--detach-sign",
+                             "-o", (dir / "sig").string(), (dir / "in").string()}),
                         "test-pass\n"),
        "gpgsm --detach-sign");
-  must(testsupport::run(cmd({"-r", "bob@example.gov", "-o", (dir / "env").string(), "--encrypt", (dir / "in").string()})),
+  must(testsupport::run(cmd({"-r", "bob@example.gov", "-o", (dir / "env").string(), "--encrypt",
+                             (dir / "in").string()})),
        "gpgsm --encrypt");
   testsupport::run({"gpgconf", "--homedir", home, "--kill", "all"});
   return {testsupport::read_file(dir / "sig"), testsupport::read_file(dir / "env")};
@@ -123,11 +135,14 @@ void check(const Produced& p) {
   auto rev = pki_revocation();
   VerifyOptions opt;
   opt.from_address = "alice@example.gov";
-  auto v = verify_message(multipart_signed(sample_entity(), p.signature, "alice@example.gov"), trust, rev, opt);
+  auto v = verify_message(multipart_signed(sample_entity(), p.signature, "alice@example.gov"),
+                          trust, rev, opt);
   ASSERT_TRUE(v.has_value()) << v.error().message();
-  EXPECT_EQ(auth_result_name(v->result), "pass") << (v->signers.empty() ? "" : v->signers[0].detail);
-  auto tampered = verify_message(
-      multipart_signed(replace_once(sample_entity(), "pagi", "sore"), p.signature, "alice@example.gov"), trust, rev, opt);
+  EXPECT_EQ(auth_result_name(v->result), "pass")
+      << (v->signers.empty() ? "" : v->signers[0].detail);
+  auto tampered = verify_message(multipart_signed(replace_once(sample_entity(), "pagi", "sore"),
+                                                  p.signature, "alice@example.gov"),
+                                 trust, rev, opt);
   ASSERT_TRUE(tampered.has_value());
   EXPECT_EQ(tampered->reason, "bad-signature");
   FakeKeys keys;

@@ -1,7 +1,7 @@
 // verify_message() against messages signed by the openssl CLI with the test PKI.
-#include <gtest/gtest.h>
-
 #include <ctime>
+
+#include <gtest/gtest.h>
 
 #include "helpers.h"
 #include "smime/verify.h"
@@ -9,8 +9,8 @@
 namespace smime::testing {
 namespace {
 
-VerifyReport verify_ok(std::string_view msg, std::string_view from, FakeTrust& trust, FakeRevocation& rev,
-                       std::int64_t at_time = 0) {
+VerifyReport verify_ok(std::string_view msg, std::string_view from, FakeTrust& trust,
+                       FakeRevocation& rev, std::int64_t at_time = 0) {
   VerifyOptions opt;
   opt.from_address = std::string(from);
   opt.at_time = at_time;
@@ -35,7 +35,7 @@ TEST(VerifyPki, DetachedSignatureReportsSigner) {
   EXPECT_FALSE(s.serial_hex.empty());
   EXPECT_EQ(s.fingerprint.size(), 64U);
   EXPECT_NEAR(static_cast<double>(s.signing_time), static_cast<double>(std::time(nullptr)), 600.0);
-  EXPECT_EQ(s.chain.size(), 3U);  // leaf, inter, root
+  EXPECT_EQ(s.chain.size(), 3U);        // leaf, inter, root
   EXPECT_TRUE(s.capabilities.present);  // openssl cms -sign sends SMIMECapabilities
   EXPECT_TRUE(s.capabilities.aes256_cbc);
   EXPECT_FALSE(s.capabilities_der.empty());
@@ -65,7 +65,12 @@ TEST(VerifyPki, SignerOutcomes) {
       {"rsa 3072", {"erin"}, "ERIN@partner.example", {}, "pass", ""},
       {"sign-only key usage", {"signonly"}, "signonly@example.gov", {}, "pass", ""},
       {"from is someone else", {"alice"}, "bob@example.gov", {}, "policy", "sender-mismatch"},
-      {"no e-mail in certificate", {"noemail"}, "noemail@example.gov", {}, "policy", "sender-mismatch"},
+      {"no e-mail in certificate",
+       {"noemail"},
+       "noemail@example.gov",
+       {},
+       "policy",
+       "sender-mismatch"},
       {"expired signer", {"expired"}, "expired@example.gov", {}, "policy", "expired"},
       {"revoked signer", {"revoked"}, "revoked@example.gov", {}, "fail", "revoked"},
       {"untrusted root", {"mallory"}, "mallory@example.gov", {}, "fail", "untrusted-chain"},
@@ -103,7 +108,8 @@ TEST(VerifyPki, SeveralSignersEachReported) {
   EXPECT_EQ(rep.result, AuthResult::kPass);
   EXPECT_EQ(rep.signers[0].result, AuthResult::kPass);
   EXPECT_EQ(rep.signers[1].reason, "revoked");
-  EXPECT_NE(rep.signers[1].detail.find("keyCompromise"), std::string::npos) << rep.signers[1].detail;
+  EXPECT_NE(rep.signers[1].detail.find("keyCompromise"), std::string::npos)
+      << rep.signers[1].detail;
 }
 
 TEST(VerifyPki, TamperedContentFails) {
@@ -111,8 +117,9 @@ TEST(VerifyPki, TamperedContentFails) {
   auto rev = pki_revocation();
   for (const bool opaque : {false, true}) {
     SCOPED_TRACE(opaque ? "opaque" : "detached");
-    const std::string msg = sign_by({"alice"}, "alice@example.gov", sample_entity(),
-                                    opaque ? std::vector<std::string>{"-nodetach", "-binary"} : std::vector<std::string>{});
+    const std::string msg = sign_by(
+        {"alice"}, "alice@example.gov", sample_entity(),
+        opaque ? std::vector<std::string>{"-nodetach", "-binary"} : std::vector<std::string>{});
     std::string bad;
     if (opaque) {
       // Flip one base64 character inside the body: either the DER breaks or the content changes.
@@ -201,7 +208,8 @@ TEST(VerifyPki, RevokedIntermediateFailsTheSigner) {
   const auto rep = verify_ok(msg, "alice@example.gov", trust, rev);
   EXPECT_EQ(rep.result, AuthResult::kFail);
   EXPECT_EQ(rep.reason, "revoked");
-  EXPECT_NE(rep.signers.at(0).detail.find("Test Issuing CA"), std::string::npos) << rep.signers[0].detail;
+  EXPECT_NE(rep.signers.at(0).detail.find("Test Issuing CA"), std::string::npos)
+      << rep.signers[0].detail;
 }
 
 TEST(VerifyPki, KeyUsageNotForEmailSigning) {
@@ -213,23 +221,27 @@ TEST(VerifyPki, KeyUsageNotForEmailSigning) {
   rev.no_crl = RevocationState::kGood;
   const std::pair<const char*, const char*> cases[] = {
       {"ku", "keyUsage=critical,keyAgreement\nsubjectAltName=email:odd@example.gov\n"},
-      {"eku", "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=email:odd@example.gov\n"},
+      {"eku",
+       "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=email:odd@"
+       "example.gov\n"},
   };
   for (const auto& [name, ext] : cases) {
     SCOPED_TRACE(name);
     const std::string base = (dir / name).string();
-    ASSERT_EQ(testsupport::run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=Odd"})
+    ASSERT_EQ(testsupport::run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                                "ec_paramgen_curve:P-256", "-nodes", "-keyout", base + ".key",
+                                "-out", base + ".csr", "-subj", "/CN=Odd"})
                   .exit_code,
               0);
     testsupport::write_file(base + ".ext", ext);
     ASSERT_EQ(testsupport::run({"openssl", "x509", "-req", "-in", base + ".csr", "-CA",
-                                testsupport::pki("inter.crt").string(), "-CAkey", testsupport::pki("inter.key").string(),
-                                "-set_serial", "4242", "-days", "30", "-extfile", base + ".ext", "-out", base + ".crt"})
+                                testsupport::pki("inter.crt").string(), "-CAkey",
+                                testsupport::pki("inter.key").string(), "-set_serial", "4242",
+                                "-days", "30", "-extfile", base + ".ext", "-out", base + ".crt"})
                   .exit_code,
               0);
-    const std::string msg = openssl_cms({"-sign", "-signer", base + ".crt", "-inkey", base + ".key", "-certfile",
-                                         testsupport::pki("inter.crt").string()},
+    const std::string msg = openssl_cms({"-sign", "-signer", base + ".crt", "-inkey", base + ".key",
+                                         "-certfile", testsupport::pki("inter.crt").string()},
                                         sample_entity());
     const auto rep = verify_ok(msg, "odd@example.gov", trust, rev);
     EXPECT_EQ(rep.result, AuthResult::kFail);
@@ -278,8 +290,10 @@ TEST(VerifyPki, SignedPartInsideMixedIsFoundButNotWhole) {
   auto rev = pki_revocation();
   const std::string signed_entity = sign_by({"alice"}, "", sample_entity());
   const std::string msg =
-      "From: alice@example.gov\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"LIST\"\r\n\r\n"
-      "--LIST\r\n" + signed_entity + "\r\n--LIST\r\nContent-Type: text/plain\r\n\r\nlist footer\r\n--LIST--\r\n";
+      "From: alice@example.gov\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+      "boundary=\"LIST\"\r\n\r\n"
+      "--LIST\r\n" +
+      signed_entity + "\r\n--LIST\r\nContent-Type: text/plain\r\n\r\nlist footer\r\n--LIST--\r\n";
   const auto rep = verify_ok(msg, "alice@example.gov", trust, rev);
   EXPECT_EQ(rep.result, AuthResult::kPass);
   EXPECT_FALSE(rep.whole_message);
