@@ -96,8 +96,9 @@ bool ensure_legacy_provider() {
   static bool loaded = false;
   std::call_once(once, [] {
     // Loading "legacy" explicitly unloads the implicit default; load both.
-    OSSL_PROVIDER* def = ::OSSL_PROVIDER_load(nullptr, "default");
-    OSSL_PROVIDER* legacy = ::OSSL_PROVIDER_load(nullptr, "legacy");
+    // Static so the handles stay reachable (LeakSanitizer would report them otherwise).
+    static OSSL_PROVIDER* def = ::OSSL_PROVIDER_load(nullptr, "default");
+    static OSSL_PROVIDER* legacy = ::OSSL_PROVIDER_load(nullptr, "legacy");
     loaded = def != nullptr && legacy != nullptr;
     ::ERR_clear_error();
     // Providers stay loaded for the life of the process (intentionally not unloaded).
