@@ -177,6 +177,79 @@ Problem check_link(const Entry& e, std::uint64_t prev_seq, const std::string& pr
 
 }  // namespace
 
+namespace {
+
+// Checks published heads against a chain walked clean; `named` maps head seqs to the
+// hashes the walk found.
+void check_heads(const std::vector<Head>& stored, std::map<std::uint64_t, std::string>& named, VerifyReport& rep) {
+  for (const auto& h : stored) {
+    ++rep.heads_checked;
+    const std::string at = "head published at " + std::to_string(h.time) + " for record " + std::to_string(h.seq);
+    if (h.seq > rep.last_seq) {
+      rep.problem = Problem::kTruncated;
+      rep.bad_seq = rep.last_seq + 1;
+      rep.detail = "the trail ends at record " + std::to_string(rep.last_seq) + " but a " + at +
+                   " exists: records " + std::to_string(rep.last_seq + 1) + ".." + std::to_string(h.seq) +
+                   " were removed";
+      return;
+    }
+    const std::string& have = named[h.seq];
+    if (have != h.hash) {
+      rep.problem = Problem::kHeadMismatch;
+      rep.bad_seq = h.seq;
+      rep.detail = "the " + at + " names hash " + h.hash + " but the trail has " + have +
+                   ": the chain up to that record was rewritten";
+      return;
+    }
+    if (!h.signature_der.empty()) {
+      if (!signature_valid(h)) {
+        rep.problem = Problem::kBadHeadSignature;
+        rep.bad_seq = h.seq;
+        rep.detail = "the signature of the " + at + " does not verify";
+        return;
+      }
+      ++rep.heads_signed;
+    }
+  }
+}
+
+}  // namespace
+
+policy::Status Trail::walk_chain(std::map<std::uint64_t, std::string>& named, VerifyReport& rep) {
+  const std::lock_guard lk(reader_mu_);
+  auto q = reader_.prepare(select_all_sql() + " ORDER BY seq");
+  if (!q) {
+    return q.error();
+  }
+  std::vector<std::string> values(kColumns.size());
+  int rc = 0;
+  while ((rc = q->step()) == SQLITE_ROW) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      values[i] = q->text_col(static_cast<int>(i));
+    }
+    Entry e;
+    if (!from_column_values(values, e)) {
+      rep.problem = Problem::kChanged;
+      rep.bad_seq = e.seq;
+      rep.detail = "record " + values[0] + " was changed: a list column is not valid JSON";
+      return {};
+    }
+    rep.problem = check_link(e, rep.last_seq, rep.head_hash, rep.detail);
+    if (rep.problem != Problem::kNone) {
+      // A removal is named by the first missing record; anything else by the row found.
+      rep.bad_seq = rep.problem == Problem::kMissing ? rep.last_seq + 1 : e.seq;
+      return {};
+    }
+    ++rep.records;
+    rep.last_seq = e.seq;
+    rep.head_hash = e.hash;
+    if (const auto it = named.find(e.seq); it != named.end()) {
+      it->second = e.hash;
+    }
+  }
+  return rc == SQLITE_DONE ? policy::Status{} : policy::Status{reader_.error("cannot read the audit records")};
+}
+
 policy::Result<VerifyReport> Trail::verify(const VerifyOptions& options) {
   VerifyReport rep;
   rep.head_hash = std::string(kGenesisHash);
@@ -192,70 +265,11 @@ policy::Result<VerifyReport> Trail::verify(const VerifyOptions& options) {
   for (const auto& h : *stored) {
     named[h.seq] = h.seq == 0 ? std::string(kGenesisHash) : std::string();
   }
-  {
-    const std::lock_guard lk(reader_mu_);
-    auto q = reader_.prepare(select_all_sql() + " ORDER BY seq");
-    if (!q) {
-      return q.error();
-    }
-    std::vector<std::string> values(kColumns.size());
-    int rc = 0;
-    while ((rc = q->step()) == SQLITE_ROW) {
-      for (size_t i = 0; i < values.size(); ++i) {
-        values[i] = q->text_col(static_cast<int>(i));
-      }
-      Entry e;
-      if (!from_column_values(values, e)) {
-        rep.problem = Problem::kChanged;
-        rep.bad_seq = e.seq;
-        rep.detail = "record " + values[0] + " was changed: a list column is not valid JSON";
-        return rep;
-      }
-      rep.problem = check_link(e, rep.last_seq, rep.head_hash, rep.detail);
-      if (rep.problem != Problem::kNone) {
-        // A removal is named by the first missing record; anything else by the row found.
-        rep.bad_seq = rep.problem == Problem::kMissing ? rep.last_seq + 1 : e.seq;
-        return rep;
-      }
-      ++rep.records;
-      rep.last_seq = e.seq;
-      rep.head_hash = e.hash;
-      if (const auto it = named.find(e.seq); it != named.end()) {
-        it->second = e.hash;
-      }
-    }
-    if (rc != SQLITE_DONE) {
-      return reader_.error("cannot read the audit records");
-    }
+  if (auto s = walk_chain(named, rep); !s) {
+    return s.error();
   }
-  for (const auto& h : *stored) {
-    ++rep.heads_checked;
-    const std::string at = "head published at " + std::to_string(h.time) + " for record " + std::to_string(h.seq);
-    if (h.seq > rep.last_seq) {
-      rep.problem = Problem::kTruncated;
-      rep.bad_seq = rep.last_seq + 1;
-      rep.detail = "the trail ends at record " + std::to_string(rep.last_seq) + " but a " + at +
-                   " exists: records " + std::to_string(rep.last_seq + 1) + ".." + std::to_string(h.seq) +
-                   " were removed";
-      return rep;
-    }
-    const std::string& have = named[h.seq];
-    if (have != h.hash) {
-      rep.problem = Problem::kHeadMismatch;
-      rep.bad_seq = h.seq;
-      rep.detail = "the " + at + " names hash " + h.hash + " but the trail has " + have +
-                   ": the chain up to that record was rewritten";
-      return rep;
-    }
-    if (!h.signature_der.empty()) {
-      if (!signature_valid(h)) {
-        rep.problem = Problem::kBadHeadSignature;
-        rep.bad_seq = h.seq;
-        rep.detail = "the signature of the " + at + " does not verify";
-        return rep;
-      }
-      ++rep.heads_signed;
-    }
+  if (rep.ok()) {
+    check_heads(*stored, named, rep);
   }
   return rep;
 }

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -133,6 +134,8 @@ class Trail final : public Recorder {
   policy::Status commit(std::vector<Pending>& batch);
   void maybe_publish_head();
   Entry failure_incident() const;
+  // Walks the records in seq order, stopping at the first problem (recorded in `rep`).
+  policy::Status walk_chain(std::map<std::uint64_t, std::string>& named, VerifyReport& rep);
 
   const std::string path_;
   const Options options_;
