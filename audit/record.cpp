@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "smime/ossl.h"
@@ -246,10 +247,17 @@ std::string current_os_user() {
   std::array<char, 4096> buf{};
   passwd pw{};
   passwd* found = nullptr;
+  std::string name = "uid:" + std::to_string(uid);
   if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
-    return found->pw_name;
+    name = found->pw_name;
   }
-  return "uid:" + std::to_string(uid);
+  // Admins usually run smimectl through sudo: keep who invoked it (set by sudo, which
+  // only root could fake, and root is who we are recording anyway).
+  const char* sudo_user = std::getenv("SUDO_USER");
+  if (uid == 0 && sudo_user != nullptr && *sudo_user != '\0') {
+    name += " (sudo by " + std::string(sudo_user).substr(0, 64) + ")";
+  }
+  return name;
 }
 
 }  // namespace audit

@@ -1,6 +1,9 @@
 // Trail: append, round trip, permissions, bad inputs, write failures, concurrency.
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <set>
 #include <thread>
@@ -104,6 +107,20 @@ TEST(Trail, DerivesIncidents) {
   EXPECT_EQ(audit::to_entry(a).incident, audit::IncidentKind::kKeyCompromise);
   a.reason = "superseded";
   EXPECT_EQ(audit::to_entry(a).incident, audit::IncidentKind::kNone);
+}
+
+TEST(Trail, OsUserNamesTheSudoInvoker) {
+  ::unsetenv("SUDO_USER");
+  const std::string plain = audit::current_os_user();
+  EXPECT_FALSE(plain.empty());
+  ::setenv("SUDO_USER", "persandian1", 1);
+  const std::string sudo = audit::current_os_user();
+  ::unsetenv("SUDO_USER");
+  if (::geteuid() == 0) {
+    EXPECT_EQ(sudo, plain + " (sudo by persandian1)");
+  } else {
+    EXPECT_EQ(sudo, plain);
+  }
 }
 
 TEST(Trail, CreatesPrivateFileAndRefusesReadableOne) {
