@@ -1,6 +1,7 @@
 #include "policy/toml_reader.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace policy::detail {
 namespace {
@@ -45,21 +46,60 @@ std::string TomlReader::qualified(std::string_view where, std::string_view key) 
   return out;
 }
 
+namespace {
+
+// Levenshtein distance, for "did you mean" on unknown keys (keys are short).
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0U : 1U)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string hint(std::string_view key, std::span<const std::string_view> allowed) {
+  std::string_view best;
+  std::size_t best_d = 3;  // suggest only close misspellings
+  for (const auto a : allowed) {
+    const std::size_t d = distance(key, a);
+    if (d < best_d) {
+      best_d = d;
+      best = a;
+    }
+  }
+  if (!best.empty()) {
+    return "did you mean '" + std::string(best) + "'?";
+  }
+  std::string known = "known: ";
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    known += i == 0 ? "" : ", ";
+    known += allowed[i];
+  }
+  return known;
+}
+
+}  // namespace
+
 void TomlReader::allow_only(const toml::table& t, std::string_view where,
                             std::span<const std::string_view> allowed) const {
   for (auto&& [k, v] : t) {
     if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
-      std::string known;
-      for (const auto a : allowed) {
-        known += known.empty() ? "" : ", ";
-        known += a;
-      }
       const auto& src = k.source().begin.line != 0 ? k.source() : v.source();
-      fail(src, "unknown key '" + std::string(k.str()) + "' in " +
-                    (where.empty()                               ? std::string("the top level")
-                     : where.find(' ') == std::string_view::npos ? "[" + std::string(where) + "]"
-                                                                 : std::string(where)) +
-                    " (known: " + known + ")");
+      const std::string table = where.empty() ? std::string("the top level")
+                                : where.find(' ') == std::string_view::npos
+                                    ? "[" + std::string(where) + "]"
+                                    : std::string(where);
+      fail(src, "unknown key '" + std::string(k.str()) + "' in " + table + " (" +
+                    hint(k.str(), allowed) + ")");
     }
   }
 }
