@@ -230,7 +230,27 @@ policy::Result<std::vector<ossl::Cert>> Keystore::verified_chain_locked(
   for (int i = 1; i + 1 < n; ++i) {
     out.push_back(ossl::share(sk_X509_value(chain, i)));
   }
+  for (const auto& ca : out) {  // a revoked intermediate breaks the chain (RFC 5280 6.3)
+    auto revoked = revoked_locked(*ca);
+    if (!revoked) {
+      return std::move(revoked).error();
+    }
+    if (*revoked) {
+      return unexpected(Errc::kUntrustedChain,
+                        "intermediate " + smime::inspect(*ca).subject + " is revoked");
+    }
+  }
   return out;
+}
+
+policy::Result<bool> Keystore::revoked_locked(const X509& cert) {
+  auto st = db_.prepare("SELECT 1 FROM revocations WHERE issuer_der=?1 AND serial=?2");
+  if (!st) {
+    return std::move(st).error();
+  }
+  st->bind_blob(1, detail::name_der(::X509_get_issuer_name(&cert)));
+  st->bind(2, detail::norm_serial(smime::inspect(cert).serial_hex));
+  return st->step();
 }
 
 policy::Result<smime::Credential> Keystore::credential_locked(std::int64_t cert_id,

@@ -157,6 +157,7 @@ class Keystore final : public smime::KeyProvider,
   policy::Result<std::vector<smime::Credential>> key_rows_locked(std::string_view issuer_der,
                                                                  std::string_view serial,
                                                                  std::string_view ski, bool all);
+  policy::Result<bool> revoked_locked(const X509& cert);
   policy::Result<std::vector<smime::ossl::Cert>> ca_certs_locked(std::string_view role);
   policy::Result<std::vector<smime::ossl::Cert>> verified_chain_locked(
       const X509& leaf, const std::vector<smime::ossl::Cert>& extra, bool allow_expired);
