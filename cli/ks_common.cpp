@@ -24,8 +24,9 @@ policy::Result<Location> locate(const Globals& g, const KsOptions& o) {
   } else {
     auto cfg = policy::load_config(g.config_path);
     if (!cfg) {
-      return unexpected(cfg.error().code(),
-                        cfg.error().detail() + " (or name the keystore with --db FILE)");
+      return unexpected(Errc::kConfig, std::string(policy::errc_name(cfg.error().code())) + ": " +
+                                           cfg.error().detail() +
+                                           " (or name the keystore with --db FILE)");
     }
     loc.db_path = (*cfg)->keystore.path;
     loc.secret_file = (*cfg)->keystore.secret_file;

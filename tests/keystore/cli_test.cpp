@@ -1,5 +1,6 @@
 // smimectl end to end: init, trust, import (single, directory, CSV manifest), list,
 // show, export, revoke, crl import, expiring; documented exit codes per error class.
+#include <cstdlib>
 #include <filesystem>
 #include <sys/stat.h>
 
@@ -184,6 +185,26 @@ TEST_F(SmimectlTest, BulkDirectoryAndManifest) {
   r = ctl({"show", "kepala@example.gov", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(Json::parse(r.out)[0]["type"], "role");
+}
+
+TEST(SmimectlConfig, KeystoreLocationFromTheConfiguration) {
+  testsupport::TempDir dir;
+  const std::string cfg = (dir / "smime-milter.conf").string();
+  testsupport::write_file(cfg, "[keystore]\npath = \"" + (dir / "ks.db").string() +
+                                   "\"\nsecret_file = \"" + (dir / "secret").string() + "\"\n");
+  auto r = run({SMIMECTL_PATH, "-c", cfg, "init", "--create-secret"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(fs::exists(dir / "secret"));
+  r = run({SMIMECTL_PATH, "-c", cfg, "trust", "add", pki("root.crt").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  ::setenv("KS_TEST_PASS", "test-pass", 1);
+  r = run({SMIMECTL_PATH, "-c", cfg, "import", pki("bob.p12").string(), "--passphrase-env",
+           "KS_TEST_PASS", "--json"});
+  ::unsetenv("KS_TEST_PASS");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Json::parse(r.out)["imported"][0]["key_stored"], true);  // secret from the config
+  r = run({SMIMECTL_PATH, "-c", (dir / "missing.conf").string(), "list"});
+  EXPECT_EQ(r.exit_code, cli::kExitConfig) << r.out;
 }
 
 }  // namespace
