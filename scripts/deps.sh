@@ -10,7 +10,8 @@ PACKAGES=(
   libssl-dev openssl libmilter-dev libgmime-3.0-dev libsqlite3-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # real peers used by the tests and the demo
-  postfix swaks miltertest gpgsm gnupg libnss3-tools sqlite3 procps iproute2 ca-certificates
+  postfix libsasl2-modules swaks miltertest gpgsm gnupg libnss3-tools sqlite3 procps iproute2
+  ca-certificates dpkg-dev
   faketime
 )
 
