@@ -316,9 +316,12 @@ bool auth_owns_sender(std::string_view auth_user, std::string_view sender) {
   if (iequals(auth_user, sender)) {
     return true;
   }
+  // Postfix appends the SASL realm (smtpd_sasl_local_domain) to bare logins, so
+  // "alice@mx.example.gov" and "alice" both name the local part "alice".
   const auto at = sender.find('@');
-  return auth_user.find('@') == std::string_view::npos && at != std::string_view::npos &&
-         iequals(auth_user, sender.substr(0, at));
+  const auto login_local = auth_user.substr(0, auth_user.find('@'));
+  return at != std::string_view::npos && !login_local.empty() &&
+         iequals(login_local, sender.substr(0, at));
 }
 
 Outcome SmimePipeline::process(const Message& message, const Snapshot& snapshot) {

@@ -28,8 +28,9 @@ class SmimePipeline final : public Pipeline {
 };
 
 // True when the SMTP AUTH login `auth_user` may sign as `sender`: the login is the
-// address itself or its local part (case-insensitive). No login -> true (policy decides
-// by direction alone).
+// address itself, or its local part (before any '@realm') is the sender's local part
+// (case-insensitive). No login -> true (policy decides by direction alone).
+// Limitation: a login -> address map from the keystore's staff table would be exact.
 bool auth_owns_sender(std::string_view auth_user, std::string_view sender);
 
 }  // namespace milter

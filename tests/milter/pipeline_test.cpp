@@ -284,7 +284,9 @@ TEST(AuthOwnsSender, Table) {
                                          {"alice", "alice@example.gov", true},
                                          {"ALICE@example.gov", "alice@EXAMPLE.gov", true},
                                          {"bob", "alice@example.gov", false},
-                                         {"alice@other.example", "alice@example.gov", false},
+                                         {"alice@mx.realm.test", "alice@example.gov", true},
+                                         {"bob@mx.realm.test", "alice@example.gov", false},
+                                         {"@realm", "alice@example.gov", false},
                                          {"alice", "", false}}) {
     EXPECT_EQ(auth_owns_sender(c.auth, c.sender), c.want) << c.auth << " / " << c.sender;
   }

@@ -1,0 +1,199 @@
+// smime-milter behind a real Postfix (tests/harness): outbound sign+encrypt arriving at
+// smtp-sink and opened by openssl for each recipient, refusals reaching the SMTP client
+// with nothing delivered, a revocation taking effect without restart, inbound
+// verification with Authentication-Results, and a dead milter keeping mail queued.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <memory>
+
+#include "keystore/keystore.h"
+#include "smime/x509.h"
+#include "tests/common/test_support.h"
+#include "tests/harness/milter_tools.h"
+#include "tests/harness/postfix_fixture.h"
+
+#ifdef SMIME_SMIMECTL_BINARY
+namespace {
+
+namespace fs = std::filesystem;
+using testsupport::pki;
+
+class PostfixMilter : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testsupport::TempDir();
+    const fs::path d = dir_->path();
+    // smtpd (user postfix) must traverse it to reach the socket symlink; files stay 0600.
+    fs::permissions(d, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    testsupport::write_file(
+        d / "m.conf",
+        "[daemon]\nuser = \"root\"\ngroup = \"postfix\"\n"  // smtpd connects as postfix
+        "[milter]\nauthserv_id = \"mx.example.gov\"\ninternal_hosts = []\n"
+        "[keystore]\npath = \"" + (d / "k.db").string() + "\"\nsecret_file = \"" +
+            (d / "secret").string() + "\"\n"
+        "[[rule]]\nname = \"official\"\nsign = \"required\"\n"
+        "[rule.match]\nsender = [\"*@example.gov\"]\n",
+        0644);
+    testsupport::write_file(d / "pass", "test-pass\n", 0600);
+    ctl_ok({"init", "--create-secret"});
+    ctl_ok({"trust", "add", pki("root.crt").string()});
+    for (const char* n : {"alice", "bob", "erin", "kepala"}) {
+      ctl_ok({"import", pki(std::string(n) + ".p12").string(), "--passphrase-file",
+              (d / "pass").string()});
+    }
+    for (const char* c : {"root.crl", "inter.crl"}) {
+      ctl_ok({"crl", "import", pki(c).string()});
+    }
+    start_milter();
+    harness::InstanceOptions o;
+    o.milters = {"unix:" + (*dir_ / "milter.sock").string()};  // a symlink: survives restarts
+    o.sasl_users = {{"alice", "pw-alice"}, {"kepala", "pw-kepala"}, {"nocert", "pw-nocert"}};
+    postfix_ = new harness::PostfixInstance(o);
+  }
+  static void TearDownTestSuite() {
+    delete postfix_;
+    delete milter_;
+    delete dir_;
+  }
+  static void start_milter() {
+    milter_ = new harness::MilterProcess(SMIME_MILTER_BINARY,
+                                         {"-f", "-c", (*dir_ / "m.conf").string()});
+    const fs::path link = *dir_ / "milter.sock";
+    fs::remove(link);
+    fs::create_symlink(milter_->socket_path(), link);
+  }
+  static testsupport::CommandResult ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {SMIME_SMIMECTL_BINARY, "-c", (*dir_ / "m.conf").string()});
+    return testsupport::run(args);
+  }
+  static void ctl_ok(const std::vector<std::string>& args) {
+    const auto r = ctl(args);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+  static testsupport::CommandResult openssl_cms(std::vector<std::string> args, const std::string& in) {
+    const fs::path f = *dir_ / "cms-in.eml";
+    testsupport::write_file(f, in);
+    args.insert(args.begin(), {"openssl", "cms"});
+    args.insert(args.end(), {"-in", f.string()});
+    return testsupport::run(args);
+  }
+  static harness::Message mail(const std::string& user, const std::string& from,
+                               std::vector<std::string> to, const std::string& body) {
+    harness::Message m;
+    m.from = from;
+    m.to = std::move(to);
+    if (!user.empty()) {
+      m.auth_user = user;
+      m.auth_pass = "pw-" + user;
+    }
+    m.data = "From: " + from + "\nTo: " + m.to.front() + "\nSubject: test\n\n" + body + "\n";
+    return m;
+  }
+
+  static testsupport::TempDir* dir_;
+  static harness::MilterProcess* milter_;
+  static harness::PostfixInstance* postfix_;
+};
+testsupport::TempDir* PostfixMilter::dir_ = nullptr;
+harness::MilterProcess* PostfixMilter::milter_ = nullptr;
+harness::PostfixInstance* PostfixMilter::postfix_ = nullptr;
+
+TEST_F(PostfixMilter, OutboundArrivesSignedAndEncryptedForEachRecipient) {
+  postfix_->clear_captured();
+  const auto r = postfix_->submit(
+      mail("alice", "alice@example.gov", {"bob@example.gov", "erin@partner.example"}, "Official text."));
+  ASSERT_TRUE(r.accepted()) << r.error << " auth=" << r.auth.code << " " << r.auth.text << " end=" << r.end.code << " " << r.end.text << "\n" << milter_->output() << postfix_->log();
+  const auto got = postfix_->wait_for_messages(1);
+  ASSERT_EQ(got.size(), 1U) << postfix_->log();
+  const std::string& msg = got[0].message;
+  EXPECT_EQ(msg.find("Official text."), std::string::npos) << "no plaintext on the wire";
+  for (const char* who : {"bob", "erin"}) {
+    const auto dec = openssl_cms({"-decrypt", "-recip", pki(std::string(who) + ".crt").string(),
+                                  "-inkey", pki(std::string(who) + ".key").string()},
+                                 msg);
+    ASSERT_EQ(dec.exit_code, 0) << who << ": " << dec.out;
+    const auto ver = openssl_cms({"-verify", "-CAfile", pki("root.crt").string()}, dec.out);
+    EXPECT_EQ(ver.exit_code, 0) << who << ": " << ver.out;
+    EXPECT_NE(ver.out.find("Official text."), std::string::npos);
+  }
+}
+
+TEST_F(PostfixMilter, SenderWithoutCertificateGetsTheReplyAndNothingIsDelivered) {
+  postfix_->clear_captured();
+  const auto r =
+      postfix_->submit(mail("nocert", "nocert@example.gov", {"bob@example.gov"}, "Unsignable."));
+  EXPECT_FALSE(r.accepted());
+  EXPECT_EQ(r.end.code / 100, 5) << r.end.code << " " << r.end.text;
+  EXPECT_TRUE(postfix_->wait_for_queue_empty());
+  EXPECT_TRUE(postfix_->captured().empty());
+}
+
+TEST_F(PostfixMilter, AliceCannotSignAsKepala) {
+  postfix_->clear_captured();
+  const auto r =
+      postfix_->submit(mail("alice", "kepala@example.gov", {"bob@example.gov"}, "Impostor."));
+  EXPECT_EQ(r.end.code / 100, 5) << r.end.code << " " << r.end.text;
+  EXPECT_TRUE(postfix_->captured().empty());
+}
+
+TEST_F(PostfixMilter, RevocationTakesEffectForTheNextMessageWithoutRestart) {
+  postfix_->clear_captured();
+  auto first = postfix_->submit(mail("kepala", "kepala@example.gov", {"x@elsewhere.example"}, "One."));
+  ASSERT_TRUE(first.accepted()) << first.end.code << " " << first.end.text << "\n" << milter_->output();
+  ASSERT_EQ(postfix_->wait_for_messages(1).size(), 1U);
+  ctl_ok({"revoke", "kepala@example.gov", "--reason", "keyCompromise"});
+  auto second = postfix_->submit(mail("kepala", "kepala@example.gov", {"x@elsewhere.example"}, "Two."));
+  EXPECT_EQ(second.end.code / 100, 5) << second.end.code << " " << second.end.text;
+  EXPECT_TRUE(postfix_->wait_for_queue_empty());
+  EXPECT_EQ(postfix_->captured().size(), 1U);
+}
+
+TEST_F(PostfixMilter, InboundSignedMailGetsAuthenticationResultsForgedOneRemoved) {
+  postfix_->clear_captured();
+  testsupport::write_file(*dir_ / "entity.txt",
+                          "Content-Type: text/plain\r\n\r\nFrom the partner.\r\n");
+  const auto s = testsupport::run({"openssl", "cms", "-sign", "-signer", pki("dave.crt").string(),
+                                   "-inkey", pki("dave.key").string(), "-certfile",
+                                   pki("inter.crt").string(), "-in", (*dir_ / "entity.txt").string()});
+  ASSERT_EQ(s.exit_code, 0) << s.out;
+  harness::Message m;
+  m.from = "dave@partner.example";
+  m.to = {"alice@example.gov"};
+  m.data = "From: dave@partner.example\nTo: alice@example.gov\nSubject: signed\n"
+           "Authentication-Results: mx.example.gov; smime=pass (forged)\n" + s.out;
+  const auto r = postfix_->submit(m);
+  ASSERT_TRUE(r.accepted()) << r.end.code << " " << r.end.text;
+  const auto got = postfix_->wait_for_messages(1);
+  ASSERT_EQ(got.size(), 1U);
+  const auto ars = got[0].headers("Authentication-Results");
+  ASSERT_EQ(ars.size(), 1U) << got[0].header_block();
+  EXPECT_EQ(ars[0].rfind("mx.example.gov; smime=pass", 0), 0U) << ars[0];
+  EXPECT_NE(ars[0].find("body.smime-identifier=dave@partner.example"), std::string::npos) << ars[0];
+}
+
+TEST_F(PostfixMilter, DeadMilterKeepsMailQueuedNothingUnsigned) {
+  postfix_->clear_captured();
+  ::kill(milter_->pid(), SIGKILL);
+  delete milter_;
+  milter_ = nullptr;
+  const auto r = postfix_->submit(mail("alice", "alice@example.gov", {"x@elsewhere.example"}, "Queued."));
+  // milter_default_action = tempfail: refused with 4xx at the first stage Postfix asks
+  // the milter (connect), so the sender keeps the message queued.
+  EXPECT_FALSE(r.accepted());
+  const int first_refusal = r.ehlo.code >= 400 ? r.ehlo.code
+                            : r.auth.code >= 400 ? r.auth.code
+                            : r.mail.code >= 400 ? r.mail.code
+                                                 : r.end.code;
+  EXPECT_EQ(first_refusal / 100, 4) << r.error << " " << r.end.text;
+  EXPECT_TRUE(postfix_->captured().empty());
+  start_milter();
+  const auto again = postfix_->submit(mail("alice", "alice@example.gov", {"x@elsewhere.example"}, "After."));
+  ASSERT_TRUE(again.accepted()) << again.end.code << " " << again.end.text;
+  const auto got = postfix_->wait_for_messages(1);
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_NE(got[0].message.find("multipart/signed"), std::string::npos);
+}
+
+}  // namespace
+#endif
