@@ -140,7 +140,7 @@ void read_trust(const TomlReader& r, const toml::table& t, TrustConfig& tr) {
 
 void read_limits(const TomlReader& r, const toml::table& t, LimitsConfig& l) {
   constexpr std::string_view w = "limits";
-  constexpr std::size_t kGiB = 1024U * 1024U * 1024U;
+  constexpr std::size_t kGiB = std::size_t{1024} * 1024U * 1024U;
   r.allow_only(
       t, w,
       {"max_message_size", "max_headers", "max_recipients", "max_mime_depth", "spool_threshold"});

@@ -69,7 +69,10 @@ bool header_matches(const HeaderMatch& m, const Envelope& env) {
     const std::string_view value = trim(h.value);
     if (m.regex) {
       const std::string window(value.substr(0, kRegexWindow));
-      if (std::regex_search(window, *m.regex)) {
+      // A cut value must not look complete to '$'.
+      const auto flags = value.size() > kRegexWindow ? std::regex_constants::match_not_eol
+                                                     : std::regex_constants::match_default;
+      if (std::regex_search(window, *m.regex, flags)) {
         return true;
       }
     } else if (glob(m.value_glob, value)) {

@@ -111,7 +111,10 @@ void read_actions(const TomlReader& r, const toml::table& t, const std::string& 
   for (const Failure f : kAllFailures) {
     const std::string key = "on_" + std::string(name(f));
     if (const toml::node* n = t.get(key)) {
-      rule.on[static_cast<std::size_t>(f)] = read_failure(r, *n, f, where + "." + key);
+      std::string what = where;
+      what += '.';
+      what += key;
+      rule.on[static_cast<std::size_t>(f)] = read_failure(r, *n, f, what);
     }
   }
 }

@@ -225,5 +225,16 @@ TEST(Match, DepartmentUnavailableFailsClosed) {
   EXPECT_FALSE(d.encrypt);
 }
 
+TEST(Match, HeaderRegexSeesOnlyTheFirstKilobyte) {
+  const ConfigPtr c = load(kRules);
+  Envelope near = outbound("a@example.com", {"b@example.com"});
+  near.headers = {{"X-Class", "secret-1"}};
+  EXPECT_EQ(classify(*c, near, {}).rule->name, "regex");
+  // The same pattern must match the whole value ($), which lies past the window here.
+  Envelope far = outbound("a@example.com", {"b@example.com"});
+  far.headers = {{"X-Class", "secret-" + std::string(5000, '1')}};
+  EXPECT_EQ(classify(*c, far, {}).rule->name, "default");
+}
+
 }  // namespace
 }  // namespace policy
