@@ -289,13 +289,15 @@ sfsistat on_body(SMFICTX* ctx, unsigned char* data, size_t len) {
 sfsistat on_eom(SMFICTX* ctx) {
   try {
     Conn* c = conn_of(ctx);
-    Outcome o = c->session.on_eom(macros_of(ctx));
+    const Macros macros = macros_of(ctx);
+    Outcome o = c->session.on_eom(macros);
     end_message(*c);
     if (o.verdict == Verdict::kContinue || o.verdict == Verdict::kAccept ||
         o.verdict == Verdict::kQuarantine) {
       if (!apply_edits(ctx, *c, o)) {
+        const auto qid = macros.find("i");
         spdlog::error("{}: the MTA refused a message edit, tempfail",
-                      macros_of(ctx).count("i") != 0 ? macros_of(ctx).at("i") : "NOQUEUE");
+                      qid != macros.end() ? qid->second : std::string("NOQUEUE"));
         return to_status(ctx, Verdict::kTempfail,
                          Reply{"451", "4.3.0", "cannot modify the message, try again later"});
       }

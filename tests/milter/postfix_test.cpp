@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "keystore/keystore.h"
 #include "smime/x509.h"
@@ -170,6 +172,35 @@ TEST_F(PostfixMilter, InboundSignedMailGetsAuthenticationResultsForgedOneRemoved
   ASSERT_EQ(ars.size(), 1U) << got[0].header_block();
   EXPECT_EQ(ars[0].rfind("mx.example.gov; smime=pass", 0), 0U) << ars[0];
   EXPECT_NE(ars[0].find("body.smime-identifier=dave@partner.example"), std::string::npos) << ars[0];
+}
+
+TEST_F(PostfixMilter, TwentyConcurrentSessionsTwoHundredMessagesAllSigned) {
+  postfix_->clear_captured();
+  constexpr int kClients = 20;
+  constexpr int kEach = 10;
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([c, &accepted] {
+      for (int i = 0; i < kEach; ++i) {
+        const auto r = postfix_->submit(mail("alice", "alice@example.gov", {"x@elsewhere.example"},
+                                             "Load " + std::to_string(c) + "/" + std::to_string(i)));
+        accepted += r.accepted() ? 1 : 0;
+      }
+    });
+  }
+  for (auto& t : clients) {
+    t.join();
+  }
+  EXPECT_EQ(accepted.load(), kClients * kEach);
+  const auto got = postfix_->wait_for_messages(kClients * kEach, std::chrono::seconds(120));
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(kClients * kEach));
+  int verified = 0;
+  for (const auto& m : got) {
+    const auto v = openssl_cms({"-verify", "-CAfile", pki("root.crt").string()}, m.message);
+    verified += (v.exit_code == 0 && v.out.find("Load ") != std::string::npos) ? 1 : 0;
+  }
+  EXPECT_EQ(verified, kClients * kEach);
 }
 
 TEST_F(PostfixMilter, DeadMilterKeepsMailQueuedNothingUnsigned) {
