@@ -173,10 +173,12 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     Conn* c = conn_of(ctx);
     constexpr unsigned long kActions =
         SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY | SMFIF_QUARANTINE | SMFIF_SETSYMLIST;
-    // Fewer round trips: no HELO/DATA/unknown, no replies where we never refuse.
-    constexpr unsigned long kSteps = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA |
-                                     SMFIP_NR_CONN | SMFIP_NR_HDR | SMFIP_NR_EOH |
-                                     SMFIP_HDR_LEADSPC;
+    // No HELO/DATA/unknown callbacks. The SMFIP_NR_* "no reply" steps are deliberately
+    // not requested: on TCP they make the MTA send several small packets in a row, which
+    // Nagle on its side holds until our delayed ACK (measured with miltertest: ~95 ms per
+    // message with NR_HDR/NR_EOH/NR_CONN, ~45 ms without; unix socket: 0.2 ms).
+    constexpr unsigned long kSteps =
+        SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC;
     *pf0 = f0 & kActions;
     *pf1 = f1 & kSteps;
     *pf2 = 0;
@@ -363,7 +365,9 @@ policy::Status glue_open(const GlueOptions& options, SnapshotSource source) {
     return policy::unexpected(policy::Errc::kIo, "cannot open milter socket " + conn +
                                                      " (in use, or directory missing?)");
   }
-  set_nodelay_on_inet_listeners();
+  if (const int n = set_nodelay_on_inet_listeners(); n > 0) {
+    spdlog::info("TCP_NODELAY set on {} listening socket(s)", n);
+  }
   return {};
 }
 
