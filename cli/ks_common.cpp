@@ -5,6 +5,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <termios.h>
 #include <unistd.h>
@@ -105,31 +106,32 @@ std::string strip_newline(std::string s) {
   return s;
 }
 
+struct FileClose {
+  void operator()(FILE* f) const noexcept { std::fclose(f); }
+};
+using File = std::unique_ptr<FILE, FileClose>;
+
 policy::Result<std::string> prompt_no_echo(const std::string& what) {
-  FILE* tty = std::fopen("/dev/tty", "r+");
-  if (tty == nullptr || ::isatty(::fileno(tty)) == 0) {
-    if (tty != nullptr) {
-      std::fclose(tty);
-    }
+  const File tty(std::fopen("/dev/tty", "r+"));
+  if (!tty || ::isatty(::fileno(tty.get())) == 0) {
     return unexpected(
         Errc::kInvalidArgument,
         what + " needs a passphrase: use --passphrase-file FILE or --passphrase-env VAR");
   }
-  const int fd = ::fileno(tty);
+  const int fd = ::fileno(tty.get());
   termios old{};
   ::tcgetattr(fd, &old);
   termios quiet = old;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-  std::fprintf(tty, "Passphrase for %s: ", what.c_str());
-  std::fflush(tty);
+  std::fprintf(tty.get(), "Passphrase for %s: ", what.c_str());
+  std::fflush(tty.get());
   ::tcsetattr(fd, TCSAFLUSH, &quiet);
   std::string line;
-  for (int c = std::fgetc(tty); c != EOF && c != '\n'; c = std::fgetc(tty)) {
+  for (int c = std::fgetc(tty.get()); c != EOF && c != '\n'; c = std::fgetc(tty.get())) {
     line += static_cast<char>(c);
   }
   ::tcsetattr(fd, TCSAFLUSH, &old);
-  std::fprintf(tty, "\n");
-  std::fclose(tty);
+  std::fprintf(tty.get(), "\n");
   return line;
 }
 }  // namespace
