@@ -296,6 +296,9 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
   if (changed) {
     rewrite_to(c.msg.headers, c.text, c.out);
   }
+  if (d.new_subject) {  // strip_subject_tag: the tag only told us to protect the message
+    c.out.header_edits.push_back(HeaderEdit{HeaderEdit::Kind::kChange, "Subject", 1, *d.new_subject});
+  }
 }
 
 std::string summary(const Context& c, const policy::Decision& d) {

@@ -274,6 +274,27 @@ TEST_F(PipelineTest, InboundEncryptedForUsIsDecryptedAndVerified) {
   EXPECT_NE(out.find("smime=pass"), std::string::npos) << out.substr(0, 600);
 }
 
+TEST_F(PipelineTest, SubjectTagIsStrippedWhenTheRuleSaysSo) {
+  const std::string msg =
+      "From: alice@example.gov\nTo: bob@example.gov\nSubject: [RAHASIA] budget\n\nNumbers.\n";
+  const Outcome o = run(
+      "[[rule]]\nname = \"secret\"\nstrip_subject_tag = true\nencrypt = \"required\"\n"
+      "[rule.match]\nsubject_tag = \"[RAHASIA]\"\n",
+      msg, "alice", "198.51.100.20", {"bob@example.gov"});
+  ASSERT_EQ(o.verdict, Verdict::kContinue) << o.summary;
+  bool changed = false;
+  for (const auto& e : o.header_edits) {
+    if (e.kind == HeaderEdit::Kind::kChange && e.name == "Subject") {
+      changed = true;
+      EXPECT_EQ(e.index, 1);
+      EXPECT_EQ(e.value.find("[RAHASIA]"), std::string::npos) << e.value;
+      EXPECT_NE(e.value.find("budget"), std::string::npos) << e.value;
+    }
+  }
+  EXPECT_TRUE(changed) << o.summary;
+  EXPECT_NE(o.summary.find("rule=secret"), std::string::npos) << o.summary;
+}
+
 TEST(AuthOwnsSender, Table) {
   struct Case {
     const char* auth;
