@@ -1,9 +1,9 @@
 // Trail members for the hash chain: verification walk and chain-head publication.
-#include <openssl/err.h>
-#include <syslog.h>
-
 #include <array>
 #include <map>
+#include <syslog.h>
+
+#include <openssl/err.h>
 
 #include "audit/trail.h"
 #include "smime/x509.h"
@@ -16,7 +16,8 @@ using policy::unexpected;
 
 namespace ossl = smime::ossl;
 
-policy::Result<std::string> sign_statement(const std::string& statement, const smime::Credential& signer) {
+policy::Result<std::string> sign_statement(const std::string& statement,
+                                           const smime::Credential& signer) {
   ERR_clear_error();
   auto data = ossl::mem_view(statement);
   auto chain = ossl::make_stack(signer.chain);
@@ -70,9 +71,8 @@ std::string Head::statement() const {
 }
 
 std::string_view problem_name(Problem p) {
-  constexpr std::array<std::string_view, 7> kNames = {"ok",        "changed",       "missing",
-                                                      "reordered", "truncated",     "head-mismatch",
-                                                      "bad-head-signature"};
+  constexpr std::array<std::string_view, 7> kNames = {
+      "ok", "changed", "missing", "reordered", "truncated", "head-mismatch", "bad-head-signature"};
   return kNames.at(static_cast<size_t>(p));
 }
 
@@ -102,28 +102,32 @@ policy::Result<Head> Trail::publish_head(const smime::Credential* signer) {
     h.signer_fingerprint = smime::inspect(*signer->cert).fingerprint_sha256;
   }
   if (!options_.read_only) {
-    auto ins = reader_.prepare("INSERT INTO heads(seq, hash, time, signature, signer) VALUES (?1,?2,?3,?4,?5)");
+    auto ins = reader_.prepare(
+        "INSERT INTO heads(seq, hash, time, signature, signer) VALUES (?1,?2,?3,?4,?5)");
     if (!ins) {
       return ins.error();
     }
     ins->bind(1, static_cast<std::int64_t>(h.seq));
     ins->bind(2, h.hash);
     ins->bind(3, h.time);
-    ::sqlite3_bind_blob64(ins->get(), 4, h.signature_der.data(), h.signature_der.size(), SQLITE_TRANSIENT);
+    ::sqlite3_bind_blob64(ins->get(), 4, h.signature_der.data(), h.signature_der.size(),
+                          SQLITE_TRANSIENT);
     ins->bind(5, h.signer_fingerprint);
     if (ins->step() != SQLITE_DONE) {
       return reader_.error("cannot record the chain head");
     }
   }
-  const std::string line = "smime-milter audit head " + h.statement() +
-                           (h.signer_fingerprint.empty() ? " unsigned" : " signer=" + h.signer_fingerprint);
+  const std::string line =
+      "smime-milter audit head " + h.statement() +
+      (h.signer_fingerprint.empty() ? " unsigned" : " signer=" + h.signer_fingerprint);
   (options_.head_sink ? options_.head_sink : default_sink)(line);
   return h;
 }
 
 policy::Result<std::vector<Head>> Trail::heads() {
   const std::lock_guard lk(reader_mu_);
-  auto q = reader_.prepare("SELECT seq, hash, time, signature, signer FROM heads ORDER BY seq, time");
+  auto q =
+      reader_.prepare("SELECT seq, hash, time, signature, signer FROM heads ORDER BY seq, time");
   if (!q) {
     return q.error();
   }
@@ -151,7 +155,8 @@ policy::Result<std::vector<Head>> Trail::heads() {
 namespace {
 
 // One step of the walk: the problem with `e` given its predecessor, if any.
-Problem check_link(const Entry& e, std::uint64_t prev_seq, const std::string& prev_hash, std::string& detail) {
+Problem check_link(const Entry& e, std::uint64_t prev_seq, const std::string& prev_hash,
+                   std::string& detail) {
   const std::string at = "record " + std::to_string(e.seq);
   if (compute_hash(e) != e.hash) {
     detail = at + " was changed: its contents do not match its stored hash";
@@ -160,8 +165,8 @@ Problem check_link(const Entry& e, std::uint64_t prev_seq, const std::string& pr
   if (e.prev_hash != prev_hash) {
     if (e.seq > prev_seq + 1) {
       detail = at + " follows record " + std::to_string(prev_seq) + ": record(s) " +
-               std::to_string(prev_seq + 1) + (e.seq > prev_seq + 2 ? ".." + std::to_string(e.seq - 1) : "") +
-               " were removed";
+               std::to_string(prev_seq + 1) +
+               (e.seq > prev_seq + 2 ? ".." + std::to_string(e.seq - 1) : "") + " were removed";
       return Problem::kMissing;
     }
     detail = at + " is out of order: it does not follow record " + std::to_string(prev_seq) +
@@ -181,16 +186,18 @@ namespace {
 
 // Checks published heads against a chain walked clean; `named` maps head seqs to the
 // hashes the walk found.
-void check_heads(const std::vector<Head>& stored, std::map<std::uint64_t, std::string>& named, VerifyReport& rep) {
+void check_heads(const std::vector<Head>& stored, std::map<std::uint64_t, std::string>& named,
+                 VerifyReport& rep) {
   for (const auto& h : stored) {
     ++rep.heads_checked;
-    const std::string at = "head published at " + std::to_string(h.time) + " for record " + std::to_string(h.seq);
+    const std::string at =
+        "head published at " + std::to_string(h.time) + " for record " + std::to_string(h.seq);
     if (h.seq > rep.last_seq) {
       rep.problem = Problem::kTruncated;
       rep.bad_seq = rep.last_seq + 1;
       rep.detail = "the trail ends at record " + std::to_string(rep.last_seq) + " but a " + at +
-                   " exists: records " + std::to_string(rep.last_seq + 1) + ".." + std::to_string(h.seq) +
-                   " were removed";
+                   " exists: records " + std::to_string(rep.last_seq + 1) + ".." +
+                   std::to_string(h.seq) + " were removed";
       return;
     }
     const std::string& have = named[h.seq];
@@ -247,7 +254,8 @@ policy::Status Trail::walk_chain(std::map<std::uint64_t, std::string>& named, Ve
       it->second = e.hash;
     }
   }
-  return rc == SQLITE_DONE ? policy::Status{} : policy::Status{reader_.error("cannot read the audit records")};
+  return rc == SQLITE_DONE ? policy::Status{}
+                           : policy::Status{reader_.error("cannot read the audit records")};
 }
 
 policy::Result<VerifyReport> Trail::verify(const VerifyOptions& options) {

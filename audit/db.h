@@ -4,12 +4,12 @@
 // Thread-safety: one Db per thread (the trail's writer thread owns its own).
 #pragma once
 
-#include <sqlite3.h>
-
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include <sqlite3.h>
 
 #include "policy/result.h"
 

@@ -6,14 +6,18 @@
 namespace audit {
 namespace {
 
-bool is_int_column(size_t i) { return i == 0 || i == 1 || i == 24 || i == 25; }
+bool is_int_column(size_t i) {
+  return i == 0 || i == 1 || i == 24 || i == 25;
+}
 
 }  // namespace
 
 nlohmann::json to_json(const Entry& e) {
   auto certs = nlohmann::json::array();
   for (const auto& c : e.certificates) {
-    certs.push_back({{"role", c.role}, {"fingerprint", c.fingerprint}, {"serial", c.serial_hex},
+    certs.push_back({{"role", c.role},
+                     {"fingerprint", c.fingerprint},
+                     {"serial", c.serial_hex},
                      {"subject", c.subject}});
   }
   return {{"seq", e.seq},
@@ -51,8 +55,8 @@ nlohmann::json to_json(const Entry& e) {
 std::string csv_field(std::string_view value, bool is_text) {
   std::string v;
   if (is_text && !value.empty() &&
-      (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@' || value[0] == '\t' ||
-       value[0] == '\r')) {
+      (value[0] == '=' || value[0] == '+' || value[0] == '-' || value[0] == '@' ||
+       value[0] == '\t' || value[0] == '\r')) {
     v = "'";
   }
   v += value;
@@ -96,7 +100,8 @@ std::string summary_line(const Entry& e) {
     }
     s += " result=" + e.verdict;
   } else {
-    s += e.direction + " " + e.queue_id + " from=" + e.sender + " rcpts=" + std::to_string(e.recipients.size());
+    s += e.direction + " " + e.queue_id + " from=" + e.sender +
+         " rcpts=" + std::to_string(e.recipients.size());
     std::string acts;
     for (const auto& a : e.actions) {
       acts += (acts.empty() ? "" : ",") + a;
@@ -131,12 +136,15 @@ std::optional<std::int64_t> parse_time(std::string_view s) {
   }
   std::tm tm{};
   int consumed = 0;
-  const bool date_only = str.size() == 10 && std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon,
-                                                         &tm.tm_mday, &consumed) == 3 && consumed == 10;
-  const bool date_time = !date_only && str.size() == 20 &&
-                         std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon,
-                                     &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) == 6 &&
-                         consumed == 20;
+  const bool date_only = str.size() == 10 &&
+                         std::sscanf(str.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon,
+                                     &tm.tm_mday, &consumed) == 3 &&
+                         consumed == 10;
+  const bool date_time =
+      !date_only && str.size() == 20 &&
+      std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) == 6 &&
+      consumed == 20;
   if (!date_only && !date_time) {
     return std::nullopt;
   }

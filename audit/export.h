@@ -2,10 +2,11 @@
 // export) and CSV (RFC 4180). Pure functions over Entry values.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "audit/record.h"
 

@@ -46,8 +46,9 @@ policy::Status Trail::scan(const Filter& f, const std::function<bool(const Entry
     }
     Entry e;
     if (!from_column_values(values, e)) {
-      return policy::unexpected(policy::Errc::kMalformedInput,
-                                "audit record " + values[0] + " has a malformed list column (run audit verify)");
+      return policy::unexpected(
+          policy::Errc::kMalformedInput,
+          "audit record " + values[0] + " has a malformed list column (run audit verify)");
     }
     if (!fn(e)) {
       return {};

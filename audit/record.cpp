@@ -1,29 +1,28 @@
 #include "audit/record.h"
 
-#include <openssl/evp.h>
-#include <pwd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <pwd.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
+#include <openssl/evp.h>
 
 #include "smime/ossl.h"
 
 namespace audit {
 namespace {
 
-constexpr std::array<std::string_view, 9> kIncidentNames = {
-    "",
-    "bad-signature",
-    "sender-mismatch",
-    "revoked-certificate-use",
-    "expired-certificate-use",
-    "key-compromise",
-    "keystore-failure",
-    "audit-failure",
-    "other"};
+constexpr std::array<std::string_view, 9> kIncidentNames = {"",
+                                                            "bad-signature",
+                                                            "sender-mismatch",
+                                                            "revoked-certificate-use",
+                                                            "expired-certificate-use",
+                                                            "key-compromise",
+                                                            "keystore-failure",
+                                                            "audit-failure",
+                                                            "other"};
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -32,12 +31,16 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string list_json(const std::vector<std::string>& v) { return nlohmann::json(v).dump(); }
+std::string list_json(const std::vector<std::string>& v) {
+  return nlohmann::json(v).dump();
+}
 
 std::string certs_json(const std::vector<CertUse>& certs) {
   auto arr = nlohmann::json::array();
   for (const auto& c : certs) {
-    arr.push_back({{"role", c.role}, {"fingerprint", c.fingerprint}, {"serial", c.serial_hex},
+    arr.push_back({{"role", c.role},
+                   {"fingerprint", c.fingerprint},
+                   {"serial", c.serial_hex},
                    {"subject", c.subject}});
   }
   return arr.dump();
@@ -84,7 +87,8 @@ bool parse_certs(const std::string& text, std::vector<CertUse>& out) {
 IncidentKind derive_incident(const DecisionRecord& r) {
   const std::string v = lower(r.verification);
   if (v == "fail" || v == "permerror" || v == "policy") {
-    return r.reason == "sender-mismatch" ? IncidentKind::kSenderMismatch : IncidentKind::kBadSignature;
+    return r.reason == "sender-mismatch" ? IncidentKind::kSenderMismatch
+                                         : IncidentKind::kBadSignature;
   }
   if (r.reason == "revoked") {
     return IncidentKind::kRevokedCertUse;
@@ -105,7 +109,9 @@ std::int64_t to_int(const std::string& s) {
 
 }  // namespace
 
-std::string_view incident_name(IncidentKind k) { return kIncidentNames.at(static_cast<size_t>(k)); }
+std::string_view incident_name(IncidentKind k) {
+  return kIncidentNames.at(static_cast<size_t>(k));
+}
 
 std::optional<IncidentKind> incident_from_name(std::string_view name) {
   for (size_t i = 0; i < kIncidentNames.size(); ++i) {
@@ -116,7 +122,9 @@ std::optional<IncidentKind> incident_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view record_type_name(RecordType t) { return t == RecordType::kAdmin ? "admin" : "decision"; }
+std::string_view record_type_name(RecordType t) {
+  return t == RecordType::kAdmin ? "admin" : "decision";
+}
 
 bool Entry::has_action(std::string_view a) const {
   return std::find(actions.begin(), actions.end(), a) != actions.end();
@@ -171,16 +179,35 @@ Entry to_entry(const AdminRecord& r) {
 }
 
 std::vector<std::string> column_values(const Entry& e) {
-  return {std::to_string(e.seq),   std::to_string(e.time),  std::string(record_type_name(e.type)),
-          std::string(incident_name(e.incident)), e.queue_id, e.message_id,
-          e.direction,             e.sender,                list_json(e.recipients),
-          e.auth_user,             e.client_addr,           e.department,
-          e.rule,                  list_json(e.actions),    certs_json(e.certificates),
-          list_json(e.algorithms), e.verification,          e.reason,
-          e.verdict,               e.os_user,               e.action,
-          e.subject,               e.fingerprint,           e.serial_hex,
-          std::to_string(e.not_before), std::to_string(e.not_after), e.detail,
-          e.prev_hash,             e.hash};
+  return {std::to_string(e.seq),
+          std::to_string(e.time),
+          std::string(record_type_name(e.type)),
+          std::string(incident_name(e.incident)),
+          e.queue_id,
+          e.message_id,
+          e.direction,
+          e.sender,
+          list_json(e.recipients),
+          e.auth_user,
+          e.client_addr,
+          e.department,
+          e.rule,
+          list_json(e.actions),
+          certs_json(e.certificates),
+          list_json(e.algorithms),
+          e.verification,
+          e.reason,
+          e.verdict,
+          e.os_user,
+          e.action,
+          e.subject,
+          e.fingerprint,
+          e.serial_hex,
+          std::to_string(e.not_before),
+          std::to_string(e.not_after),
+          e.detail,
+          e.prev_hash,
+          e.hash};
 }
 
 bool from_column_values(const std::vector<std::string>& v, Entry& e) {

@@ -23,13 +23,13 @@ namespace audit {
 // recorded and reported. Stable names are stored in the trail.
 enum class IncidentKind {
   kNone,
-  kBadSignature,      // inbound signature failed (bad-signature, untrusted chain, ...)
-  kSenderMismatch,    // inbound signature valid but signer is not the From address
-  kRevokedCertUse,    // attempt to sign or encrypt with a revoked certificate
-  kExpiredCertUse,    // attempt to sign or encrypt with an expired certificate
-  kKeyCompromise,     // certificate revoked for keyCompromise (lost or stolen key)
-  kKeystoreFailure,   // keystore unavailable or corrupt
-  kAuditFailure,      // the trail could not be written (recorded once it can be)
+  kBadSignature,     // inbound signature failed (bad-signature, untrusted chain, ...)
+  kSenderMismatch,   // inbound signature valid but signer is not the From address
+  kRevokedCertUse,   // attempt to sign or encrypt with a revoked certificate
+  kExpiredCertUse,   // attempt to sign or encrypt with an expired certificate
+  kKeyCompromise,    // certificate revoked for keyCompromise (lost or stolen key)
+  kKeystoreFailure,  // keystore unavailable or corrupt
+  kAuditFailure,     // the trail could not be written (recorded once it can be)
   kOther,
 };
 std::string_view incident_name(IncidentKind k);
@@ -44,7 +44,7 @@ struct CertUse {
   std::string role;
   std::string fingerprint;  // SHA-256, lowercase hex
   std::string serial_hex;
-  std::string subject;      // address or subject line; no key material
+  std::string subject;  // address or subject line; no key material
 };
 
 // One milter decision. Empty strings are fine for what was not known.
@@ -55,16 +55,16 @@ struct DecisionRecord {
   std::string sender;
   std::vector<std::string> recipients;
   std::string auth_user, client_addr;
-  std::string department;  // sender's department (outbound) / recipients' (inbound)
-  std::string rule;        // policy rule matched
+  std::string department;            // sender's department (outbound) / recipients' (inbound)
+  std::string rule;                  // policy rule matched
   std::vector<std::string> actions;  // "sign", "encrypt", "verify", "decrypt", "none"
   std::vector<CertUse> certificates;
   std::vector<std::string> algorithms;  // e.g. "sha256", "rsa-pkcs1", "aes-256-cbc"
-  std::string verification;  // inbound AuthResult name: "pass", "fail", ... ("" = none)
-  std::string reason;        // reason code, e.g. "sender-mismatch", "no-certificate"
-  std::string verdict;       // "accept", "tempfail", "reject", "discard", "quarantine"
+  std::string verification;             // inbound AuthResult name: "pass", "fail", ... ("" = none)
+  std::string reason;                   // reason code, e.g. "sender-mismatch", "no-certificate"
+  std::string verdict;                  // "accept", "tempfail", "reject", "discard", "quarantine"
   IncidentKind incident = IncidentKind::kNone;  // derived from verification when kNone
-  std::string detail;        // free text for incidents (never message bodies)
+  std::string detail;                           // free text for incidents (never message bodies)
 };
 
 // Administrative actions (smimectl). Vocabulary for `action`, used by the report:
@@ -81,8 +81,8 @@ struct AdminRecord {
   std::string department;
   std::string fingerprint, serial_hex;
   std::int64_t not_before = 0, not_after = 0;
-  std::string reason;           // revocation reason (e.g. "keyCompromise")
-  std::string result = "ok";    // "ok" or the errc name of a failed action
+  std::string reason;                           // revocation reason (e.g. "keyCompromise")
+  std::string result = "ok";                    // "ok" or the errc name of a failed action
   IncidentKind incident = IncidentKind::kNone;  // revoke + keyCompromise flags itself
   std::string detail;
 };
@@ -114,11 +114,11 @@ Entry to_entry(const AdminRecord& r);
 
 // Column names in canonical order (also the SQL, CSV and JSON field names).
 inline constexpr std::array<std::string_view, 29> kColumns = {
-    "seq",        "time",      "type",        "incident",     "queue_id",   "message_id",
-    "direction",  "sender",    "recipients",  "auth_user",    "client_addr", "department",
-    "rule",       "actions",   "certificates", "algorithms",  "verification", "reason",
-    "verdict",    "os_user",   "action",      "subject",      "fingerprint", "serial",
-    "not_before", "not_after", "detail",      "prev_hash",    "hash"};
+    "seq",        "time",      "type",         "incident",   "queue_id",     "message_id",
+    "direction",  "sender",    "recipients",   "auth_user",  "client_addr",  "department",
+    "rule",       "actions",   "certificates", "algorithms", "verification", "reason",
+    "verdict",    "os_user",   "action",       "subject",    "fingerprint",  "serial",
+    "not_before", "not_after", "detail",       "prev_hash",  "hash"};
 
 // Column values as text, in kColumns order (lists as compact JSON).
 std::vector<std::string> column_values(const Entry& e);

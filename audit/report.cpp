@@ -11,7 +11,8 @@ namespace {
 constexpr std::int64_t kDay = 86400;
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
 }
 
@@ -42,7 +43,8 @@ class Builder {
     if (e.is_incident() && in_year(e.time)) {
       const std::string dept = e.department.empty() ? staff_dept(e.subject) : e.department;
       dept_stats(dept).incidents++;
-      r_.incidents.push_back({e.seq, e.time, e.incident, dept, e.type == RecordType::kAdmin ? e.subject : e.sender,
+      r_.incidents.push_back({e.seq, e.time, e.incident, dept,
+                              e.type == RecordType::kAdmin ? e.subject : e.sender,
                               e.detail.empty() ? e.reason : e.detail});
       r_.incidents_by_kind[std::string(incident_name(e.incident))]++;
     }
@@ -92,7 +94,10 @@ class Builder {
     d.encrypted += e.has_action("encrypt") ? 1 : 0;
     d.decrypted += e.has_action("decrypt") ? 1 : 0;
     d.verified += e.verification == "pass" ? 1 : 0;
-    d.verify_failed += (e.verification == "fail" || e.verification == "permerror" || e.verification == "policy") ? 1 : 0;
+    d.verify_failed +=
+        (e.verification == "fail" || e.verification == "permerror" || e.verification == "policy")
+            ? 1
+            : 0;
     d.refused += (e.verdict == "reject" || e.verdict == "tempfail") ? 1 : 0;
   }
 
@@ -163,7 +168,8 @@ class Builder {
 
 policy::Result<YearReport> build_report(Trail& trail, int year, std::int64_t now) {
   if (year < 1970 || year > 9999) {
-    return policy::unexpected(policy::Errc::kInvalidArgument, "year out of range: " + std::to_string(year));
+    return policy::unexpected(policy::Errc::kInvalidArgument,
+                              "year out of range: " + std::to_string(year));
   }
   YearReport r;
   r.year = year;

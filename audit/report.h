@@ -22,7 +22,8 @@ struct DepartmentStats {
   std::int64_t staff = 0, staff_with_valid_cert = 0, staff_without_valid_cert = 0;
   std::vector<std::string> staff_missing;  // addresses without a valid certificate
   // Message decisions during the year.
-  std::int64_t messages = 0, signed_ = 0, encrypted = 0, verified = 0, verify_failed = 0, decrypted = 0,
+  std::int64_t messages = 0, signed_ = 0, encrypted = 0, verified = 0, verify_failed = 0,
+               decrypted = 0,
                refused = 0;  // refused = verdict reject or tempfail
   // Certificate lifecycle during the year.
   std::int64_t certs_imported = 0, certs_renewed = 0, certs_revoked = 0;
@@ -41,7 +42,7 @@ struct IncidentRow {
 struct YearReport {
   int year = 0;
   std::int64_t period_start = 0, period_end = 0;  // [start, end)
-  std::int64_t as_of = 0;  // report date: min(period_end, generation time)
+  std::int64_t as_of = 0;                         // report date: min(period_end, generation time)
   std::int64_t generated_at = 0;
   std::vector<DepartmentStats> departments;  // sorted by name
   DepartmentStats total;

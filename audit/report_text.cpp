@@ -1,10 +1,11 @@
 // Report vocabulary in Indonesian and English, incident guidance (Art. 25), and the
 // JSON and CSV renderings of the yearly report.
+#include "audit/report_text.h"
+
 #include <array>
 
 #include "audit/export.h"
 #include "audit/report.h"
-#include "audit/report_text.h"
 
 namespace audit {
 namespace {
@@ -19,8 +20,10 @@ constexpr std::array kTerms = {
     Term{"year", "Tahun", "Year"},
     Term{"basis", "Disusun berdasarkan Peraturan Wali Kota Bekasi Nomor 84 Tahun 2017, Pasal 24.",
          "Prepared under Bekasi Mayor Regulation No. 84 of 2017, Article 24."},
-    Term{"to", "Disampaikan kepada: Wali Kota, Gubernur, Kepala Lembaga Sandi Negara, dan Kepala BSrE.",
-         "Addressed to: the Mayor, the Governor, the Head of the National Crypto Agency and the Head of BSrE."},
+    Term{"to",
+         "Disampaikan kepada: Wali Kota, Gubernur, Kepala Lembaga Sandi Negara, dan Kepala BSrE.",
+         "Addressed to: the Mayor, the Governor, the Head of the National Crypto Agency and the "
+         "Head of BSrE."},
     Term{"period", "Periode", "Period"},
     Term{"as_of", "Keadaan per", "State as of"},
     Term{"generated", "Dibuat", "Generated"},
@@ -69,7 +72,8 @@ constexpr std::array<std::array<std::string_view, 2>, 9> kIncidentLabels = {{
     {"Penanda tangan tidak sesuai dengan pengirim", "Signer does not match the sender"},
     {"Upaya memakai sertifikat yang telah dicabut", "Attempt to use a revoked certificate"},
     {"Upaya memakai sertifikat kedaluwarsa", "Attempt to use an expired certificate"},
-    {"Kunci privat hilang atau bocor (dicabut: keyCompromise)", "Private key lost or compromised (revoked: keyCompromise)"},
+    {"Kunci privat hilang atau bocor (dicabut: keyCompromise)",
+     "Private key lost or compromised (revoked: keyCompromise)"},
     {"Gangguan penyimpanan kunci", "Keystore failure"},
     {"Gangguan jejak audit", "Audit trail failure"},
     {"Lainnya", "Other"},
@@ -77,7 +81,8 @@ constexpr std::array<std::array<std::string_view, 2>, 9> kIncidentLabels = {{
 
 constexpr std::array<std::array<std::string_view, 2>, 9> kIncidentWhat = {{
     {"-", "-"},
-    {"Message-ID, pengirim, sidik jari sertifikat penanda tangan dan alasan kegagalan (kemungkinan pemalsuan).",
+    {"Message-ID, pengirim, sidik jari sertifikat penanda tangan dan alasan kegagalan (kemungkinan "
+     "pemalsuan).",
      "Message-ID, sender, signer certificate fingerprint and failure reason (possible forgery)."},
     {"Message-ID, alamat From, alamat pada sertifikat penanda tangan (kemungkinan penyamaran).",
      "Message-ID, From address, address in the signer certificate (possible impersonation)."},
@@ -87,8 +92,10 @@ constexpr std::array<std::array<std::string_view, 2>, 9> kIncidentWhat = {{
      "Sender, certificate serial, time; apply for renewal (Art. 15)."},
     {"Pemilik, nomor seri, waktu pencabutan; pastikan BSrE telah mencabut sertifikat (Pasal 16).",
      "Owner, serial, revocation time; make sure BSrE has revoked the certificate (Art. 16)."},
-    {"Rentang waktu gangguan dan pesan yang terdampak.", "Time span of the failure and the messages affected."},
-    {"Rentang waktu gangguan; jalankan smimectl audit verify.", "Time span of the failure; run smimectl audit verify."},
+    {"Rentang waktu gangguan dan pesan yang terdampak.",
+     "Time span of the failure and the messages affected."},
+    {"Rentang waktu gangguan; jalankan smimectl audit verify.",
+     "Time span of the failure; run smimectl audit verify."},
     {"Uraian kejadian.", "Description of the event."},
 }};
 
@@ -108,11 +115,12 @@ std::string incident_label(IncidentKind k, Lang lang) {
 }
 
 std::string incident_guidance(IncidentKind k, Lang lang) {
-  const std::string who = lang == Lang::kEn
-                              ? "Report at once (Art. 25) to the Mayor, the Governor, the Head of the National "
-                                "Crypto Agency (BSSN) and the Head of BSrE. Include: "
-                              : "Laporkan segera (Pasal 25) kepada Wali Kota, Gubernur, Kepala Lembaga Sandi "
-                                "Negara (BSSN) dan Kepala BSrE. Sertakan: ";
+  const std::string who =
+      lang == Lang::kEn
+          ? "Report at once (Art. 25) to the Mayor, the Governor, the Head of the National "
+            "Crypto Agency (BSSN) and the Head of BSrE. Include: "
+          : "Laporkan segera (Pasal 25) kepada Wali Kota, Gubernur, Kepala Lembaga Sandi "
+            "Negara (BSSN) dan Kepala BSrE. Sertakan: ";
   return who + std::string(kIncidentWhat.at(static_cast<size_t>(k)).at(lang == Lang::kEn ? 1 : 0));
 }
 
@@ -155,32 +163,51 @@ std::string render_json(const YearReport& r) {
   j["total"] = dept_json(r.total);
   j["incidents"] = nlohmann::json::array();
   for (const auto& i : r.incidents) {
-    j["incidents"].push_back({{"seq", i.seq}, {"time", iso_time(i.time)}, {"kind", incident_name(i.kind)},
-                              {"department", i.department}, {"party", i.who}, {"detail", i.detail}});
+    j["incidents"].push_back({{"seq", i.seq},
+                              {"time", iso_time(i.time)},
+                              {"kind", incident_name(i.kind)},
+                              {"department", i.department},
+                              {"party", i.who},
+                              {"detail", i.detail}});
   }
   j["incidents_by_kind"] = r.incidents_by_kind;
-  j["integrity"] = {{"ok", r.integrity.ok()}, {"records", r.integrity.records},
-                    {"last_seq", r.integrity.last_seq}, {"head_hash", r.integrity.head_hash},
-                    {"heads_checked", r.integrity.heads_checked}, {"heads_signed", r.integrity.heads_signed},
-                    {"problem", problem_name(r.integrity.problem)}, {"detail", r.integrity.detail}};
+  j["integrity"] = {{"ok", r.integrity.ok()},
+                    {"records", r.integrity.records},
+                    {"last_seq", r.integrity.last_seq},
+                    {"head_hash", r.integrity.head_hash},
+                    {"heads_checked", r.integrity.heads_checked},
+                    {"heads_signed", r.integrity.heads_signed},
+                    {"problem", problem_name(r.integrity.problem)},
+                    {"detail", r.integrity.detail}};
   return j.dump(2) + "\n";
 }
 
 std::string render_csv(const YearReport& r, Lang lang) {
   static constexpr std::array<std::string_view, 16> kCols = {
-      "department", "staff",    "with_cert", "without_cert", "messages", "signed",  "encrypted", "verified",
-      "verify_failed", "decrypted", "refused", "imported",   "renewed",  "revoked", "expiring",  "incidents"};
+      "department", "staff",    "with_cert",     "without_cert", "messages", "signed",
+      "encrypted",  "verified", "verify_failed", "decrypted",    "refused",  "imported",
+      "renewed",    "revoked",  "expiring",      "incidents"};
   std::string out;
   for (size_t i = 0; i < kCols.size(); ++i) {
     out += (i != 0 ? "," : "") + csv_field(term(kCols[i], lang));
   }
   out += "\r\n";
   const auto row = [&out, lang](const DepartmentStats& d, std::string_view name) {
-    const std::array<std::int64_t, 15> v = {d.staff,       d.staff_with_valid_cert, d.staff_without_valid_cert,
-                                            d.messages,    d.signed_,               d.encrypted,
-                                            d.verified,    d.verify_failed,         d.decrypted,
-                                            d.refused,     d.certs_imported,        d.certs_renewed,
-                                            d.certs_revoked, d.expiring_90d,        d.incidents};
+    const std::array<std::int64_t, 15> v = {d.staff,
+                                            d.staff_with_valid_cert,
+                                            d.staff_without_valid_cert,
+                                            d.messages,
+                                            d.signed_,
+                                            d.encrypted,
+                                            d.verified,
+                                            d.verify_failed,
+                                            d.decrypted,
+                                            d.refused,
+                                            d.certs_imported,
+                                            d.certs_renewed,
+                                            d.certs_revoked,
+                                            d.expiring_90d,
+                                            d.incidents};
     out += csv_field(name.empty() ? term("no_department", lang) : name);
     for (const auto n : v) {
       out += "," + std::to_string(n);
@@ -195,8 +222,8 @@ std::string render_csv(const YearReport& r, Lang lang) {
          csv_field(term("department", lang)) + "," + csv_field(term("party", lang)) + "," +
          csv_field(term("detail", lang)) + "\r\n";
   for (const auto& i : r.incidents) {
-    out += iso_time(i.time) + "," + csv_field(incident_label(i.kind, lang)) + "," + csv_field(i.department) + "," +
-           csv_field(i.who) + "," + csv_field(i.detail) + "\r\n";
+    out += iso_time(i.time) + "," + csv_field(incident_label(i.kind, lang)) + "," +
+           csv_field(i.department) + "," + csv_field(i.who) + "," + csv_field(i.detail) + "\r\n";
   }
   return out;
 }

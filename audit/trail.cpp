@@ -1,12 +1,11 @@
 #include "audit/trail.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace audit {
 namespace {
@@ -40,21 +39,25 @@ std::string insert_sql() {
   return "INSERT INTO records(" + cols + ") VALUES (" + params + ")";
 }
 
-bool is_int_column(size_t i) { return i == 0 || i == 1 || i == 24 || i == 25; }
+bool is_int_column(size_t i) {
+  return i == 0 || i == 1 || i == 24 || i == 25;
+}
 
 // Creates the file 0600 before SQLite does, or checks an existing one's mode.
 policy::Status check_file(const std::string& path, const Options& o) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) {
-      return unexpected(Errc::kUnavailable, "cannot access audit trail " + path + ": " + std::strerror(errno));
+      return unexpected(Errc::kUnavailable,
+                        "cannot access audit trail " + path + ": " + std::strerror(errno));
     }
     if (o.read_only) {
       return unexpected(Errc::kUnavailable, "no audit trail at " + path);
     }
     const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0 && errno != EEXIST) {
-      return unexpected(Errc::kUnavailable, "cannot create audit trail " + path + ": " + std::strerror(errno));
+      return unexpected(Errc::kUnavailable,
+                        "cannot create audit trail " + path + ": " + std::strerror(errno));
     }
     if (fd >= 0) {
       ::close(fd);
@@ -65,8 +68,9 @@ policy::Status check_file(const std::string& path, const Options& o) {
     return unexpected(Errc::kUnavailable, "audit trail " + path + " is not a regular file");
   }
   if (!o.read_only && (st.st_mode & 077) != 0 && !o.allow_unsafe_permissions) {
-    return unexpected(Errc::kPermission, "audit trail " + path +
-                                             " is accessible by group or others (chmod 0600, or allow it)");
+    return unexpected(
+        Errc::kPermission,
+        "audit trail " + path + " is accessible by group or others (chmod 0600, or allow it)");
   }
   return {};
 }
@@ -99,10 +103,12 @@ policy::Status configure(Db& db, const Options& o) {
   if (version > kSchemaVersion) {
     return unexpected(Errc::kUnavailable, "audit trail format " + std::to_string(version) +
                                               " is newer than this program's (" +
-                                              std::to_string(kSchemaVersion) + "): upgrade smime-milter");
+                                              std::to_string(kSchemaVersion) +
+                                              "): upgrade smime-milter");
   }
   if (version == 0 && tables > 0) {
-    return unexpected(Errc::kUnavailable, "not an smime-milter audit trail (foreign tables, no format version)");
+    return unexpected(Errc::kUnavailable,
+                      "not an smime-milter audit trail (foreign tables, no format version)");
   }
   if (o.read_only) {
     return version == 0 ? unexpected(Errc::kUnavailable, "audit trail is empty (never written)")
@@ -195,9 +201,13 @@ std::future<policy::Result<std::uint64_t>> Trail::submit(Entry e) {
   return fut;
 }
 
-policy::Result<std::uint64_t> Trail::append_decision(const DecisionRecord& r) { return submit(to_entry(r)).get(); }
+policy::Result<std::uint64_t> Trail::append_decision(const DecisionRecord& r) {
+  return submit(to_entry(r)).get();
+}
 
-policy::Result<std::uint64_t> Trail::append_admin(const AdminRecord& r) { return submit(to_entry(r)).get(); }
+policy::Result<std::uint64_t> Trail::append_admin(const AdminRecord& r) {
+  return submit(to_entry(r)).get();
+}
 
 void Trail::writer_loop() {
   std::unique_lock lk(mu_);
@@ -207,7 +217,8 @@ void Trail::writer_loop() {
       return;  // stopping and drained
     }
     if (options_.group_window.count() > 0 && !stop_) {
-      cv_.wait_for(lk, options_.group_window, [this] { return stop_ || queue_.size() >= options_.max_batch; });
+      cv_.wait_for(lk, options_.group_window,
+                   [this] { return stop_ || queue_.size() >= options_.max_batch; });
     }
     std::vector<Pending> batch;
     while (!queue_.empty() && batch.size() < std::max<std::size_t>(options_.max_batch, 1)) {
@@ -230,7 +241,8 @@ void Trail::writer_loop() {
       refused_ = 0;
     }
     for (auto& p : batch) {
-      p.done.set_value(s ? policy::Result<std::uint64_t>(p.entry.seq) : policy::Result<std::uint64_t>(s.error()));
+      p.done.set_value(s ? policy::Result<std::uint64_t>(p.entry.seq)
+                         : policy::Result<std::uint64_t>(s.error()));
     }
     if (s) {
       maybe_publish_head();
@@ -296,7 +308,8 @@ Entry Trail::failure_incident() const {
   a.action = "audit-failure";
   a.incident = IncidentKind::kAuditFailure;
   a.result = "unavailable";
-  a.detail = "audit trail unwritable since " + std::to_string(refused_since_) + "; " + std::to_string(refused_) +
+  a.detail = "audit trail unwritable since " + std::to_string(refused_since_) + "; " +
+             std::to_string(refused_) +
              " record(s) refused (their messages were not accepted): " + refused_reason_;
   return to_entry(a);
 }

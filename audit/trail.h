@@ -18,8 +18,8 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,12 +40,12 @@ inline constexpr int kSchemaVersion = 1;
 inline constexpr const char* kDefaultPath = "/var/lib/smime-milter/audit.db";
 
 struct Options {
-  bool read_only = false;                 // auditors: no writer thread, no schema creation
-  bool allow_unsafe_permissions = false;  // accept a group/other-accessible file
-  std::size_t max_batch = 512;            // records per transaction at most
+  bool read_only = false;                     // auditors: no writer thread, no schema creation
+  bool allow_unsafe_permissions = false;      // accept a group/other-accessible file
+  std::size_t max_batch = 512;                // records per transaction at most
   std::chrono::milliseconds group_window{0};  // wait this long to gather a batch
-  int busy_timeout_ms = 5000;             // wait for another process's transaction
-  std::function<std::int64_t()> clock;    // unix seconds; default time(nullptr)
+  int busy_timeout_ms = 5000;                 // wait for another process's transaction
+  std::function<std::int64_t()> clock;        // unix seconds; default time(nullptr)
   // Chain head publication: every head_interval seconds (0 = only when asked) after a
   // commit; signed with head_signer when set; one line to head_sink (default syslog
   // facility mail).
@@ -65,7 +65,15 @@ struct Head {
   std::string statement() const;
 };
 
-enum class Problem { kNone, kChanged, kMissing, kReordered, kTruncated, kHeadMismatch, kBadHeadSignature };
+enum class Problem {
+  kNone,
+  kChanged,
+  kMissing,
+  kReordered,
+  kTruncated,
+  kHeadMismatch,
+  kBadHeadSignature
+};
 std::string_view problem_name(Problem p);
 
 struct VerifyOptions {
@@ -86,8 +94,8 @@ struct VerifyReport {
 
 // Search filter; empty / zero fields do not filter.
 struct Filter {
-  std::string sender;     // exact, case-insensitive
-  std::string recipient;  // one of the recipients, exact, case-insensitive
+  std::string sender;                 // exact, case-insensitive
+  std::string recipient;              // one of the recipients, exact, case-insensitive
   std::int64_t since = 0, until = 0;  // time in [since, until)
   std::string direction, verdict;
   std::optional<RecordType> type;

@@ -1,18 +1,17 @@
 // smimectl audit search|export|verify: the auditor's view of the audit trail. Opens the
 // trail read-only (an auditor needs no access to the keystore or its keys).
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sys/stat.h>
 
 #include "audit/export.h"
 #include "audit/trail.h"
-#include "smime/x509.h"
 #include "cli/exit_codes.h"
 #include "cli/registry.h"
+#include "smime/x509.h"
 
 namespace cli {
 namespace {
@@ -31,7 +30,8 @@ struct FilterArgs {
 void add_filter_options(CLI::App& cmd, FilterArgs& a) {
   cmd.add_option("--from", a.from, "envelope sender (exact, case-insensitive)");
   cmd.add_option("--to", a.to, "one of the recipients (exact, case-insensitive)");
-  cmd.add_option("--since", a.since, "from this time on: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix seconds");
+  cmd.add_option("--since", a.since,
+                 "from this time on: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix seconds");
   cmd.add_option("--until", a.until, "before this time (same forms)");
   cmd.add_option("--direction", a.direction, "inbound, outbound, internal, ...");
   cmd.add_option("--verdict", a.verdict, "accept, tempfail, reject, discard, quarantine");
@@ -53,8 +53,9 @@ policy::Result<audit::Filter> to_filter(const FilterArgs& a) {
     }
     const auto t = audit::parse_time(*text);
     if (!t) {
-      return policy::unexpected(policy::Errc::kInvalidArgument, "bad time '" + *text +
-                                                                    "' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix seconds)");
+      return policy::unexpected(
+          policy::Errc::kInvalidArgument,
+          "bad time '" + *text + "' (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or unix seconds)");
     }
     *out = *t;
   }
@@ -77,7 +78,8 @@ int run_search(const std::string& db, const FilterArgs& args, bool json) {
   return s ? kExitOk : fail(s.error());
 }
 
-int run_export(const std::string& db, const FilterArgs& args, const std::string& format, const std::string& out) {
+int run_export(const std::string& db, const FilterArgs& args, const std::string& format,
+               const std::string& out) {
   auto f = to_filter(args);
   if (!f) {
     return fail(f.error());
@@ -128,7 +130,8 @@ int run_verify(const std::string& db, const std::string& expect, bool json) {
   if (!expect.empty()) {
     vo.expect_head = parse_head(expect);
     if (!vo.expect_head) {
-      return fail(policy::unexpected(policy::Errc::kInvalidArgument, "--expect-head wants SEQ:HASH (64 hex digits)"));
+      return fail(policy::unexpected(policy::Errc::kInvalidArgument,
+                                     "--expect-head wants SEQ:HASH (64 hex digits)"));
     }
   }
   auto t = audit::Trail::open_read_only(db);
@@ -140,18 +143,24 @@ int run_verify(const std::string& db, const std::string& expect, bool json) {
     return fail(v.error());
   }
   if (json) {
-    std::cout << nlohmann::json{{"ok", v->ok()},           {"records", v->records},
-                                {"last_seq", v->last_seq}, {"head_hash", v->head_hash},
-                                {"heads_checked", v->heads_checked}, {"heads_signed", v->heads_signed},
+    std::cout << nlohmann::json{{"ok", v->ok()},
+                                {"records", v->records},
+                                {"last_seq", v->last_seq},
+                                {"head_hash", v->head_hash},
+                                {"heads_checked", v->heads_checked},
+                                {"heads_signed", v->heads_signed},
                                 {"problem", audit::problem_name(v->problem)},
-                                {"bad_seq", v->bad_seq},   {"detail", v->detail}}
+                                {"bad_seq", v->bad_seq},
+                                {"detail", v->detail}}
                      .dump()
               << "\n";
   } else if (v->ok()) {
-    std::cout << "audit trail intact: " << v->records << " records, head " << v->last_seq << ":" << v->head_hash
-              << ", " << v->heads_checked << " published heads checked (" << v->heads_signed << " signed)\n";
+    std::cout << "audit trail intact: " << v->records << " records, head " << v->last_seq << ":"
+              << v->head_hash << ", " << v->heads_checked << " published heads checked ("
+              << v->heads_signed << " signed)\n";
   } else {
-    std::cout << "audit trail TAMPERED (" << audit::problem_name(v->problem) << "): " << v->detail << "\n";
+    std::cout << "audit trail TAMPERED (" << audit::problem_name(v->problem) << "): " << v->detail
+              << "\n";
   }
   return v->ok() ? kExitOk : kExitFailure;
 }
@@ -163,7 +172,8 @@ std::string slurp(const std::string& path) {
 
 // Publishes the chain head now (for cron, or before handing a copy to an auditor),
 // signed with the given certificate and unencrypted PEM key when both are given.
-int run_head(const std::string& db, const std::string& cert_path, const std::string& key_path, bool json) {
+int run_head(const std::string& db, const std::string& cert_path, const std::string& key_path,
+             bool json) {
   std::optional<smime::Credential> signer;
   if (!cert_path.empty() || !key_path.empty()) {
     auto cert = smime::parse_cert(slurp(cert_path));
@@ -175,7 +185,8 @@ int run_head(const std::string& db, const std::string& cert_path, const std::str
       return fail(key.error());
     }
     if (!smime::key_matches(**cert, **key)) {
-      return fail(policy::unexpected(policy::Errc::kInvalidArgument, "the key does not belong to the certificate"));
+      return fail(policy::unexpected(policy::Errc::kInvalidArgument,
+                                     "the key does not belong to the certificate"));
     }
     signer.emplace();
     signer->cert = std::move(*cert);
@@ -190,11 +201,15 @@ int run_head(const std::string& db, const std::string& cert_path, const std::str
     return fail(h.error());
   }
   if (json) {
-    std::cout << nlohmann::json{{"seq", h->seq}, {"hash", h->hash}, {"time", h->time},
-                                {"signer", h->signer_fingerprint}}.dump()
+    std::cout << nlohmann::json{{"seq", h->seq},
+                                {"hash", h->hash},
+                                {"time", h->time},
+                                {"signer", h->signer_fingerprint}}
+                     .dump()
               << "\n";
   } else {
-    std::cout << h->seq << ":" << h->hash << (signer ? " signed by " + h->signer_fingerprint : " unsigned") << "\n";
+    std::cout << h->seq << ":" << h->hash
+              << (signer ? " signed by " + h->signer_fingerprint : " unsigned") << "\n";
   }
   return kExitOk;
 }
@@ -219,19 +234,25 @@ const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
   auto* exp = audit_cmd->add_subcommand("export", "export records as CSV or JSON Lines");
   exp->add_option("--audit-db", st->db, "audit trail file")->capture_default_str();
   add_filter_options(*exp, st->filter);
-  exp->add_option("--format", st->format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}))->capture_default_str();
+  exp->add_option("--format", st->format, "csv or jsonl")
+      ->check(CLI::IsMember({"csv", "jsonl"}))
+      ->capture_default_str();
   exp->add_option("-o,--output", st->out, "output file (default stdout)");
   exp->callback([st, &rc] { rc = run_export(st->db, st->filter, st->format, st->out); });
 
-  auto* ver = audit_cmd->add_subcommand("verify", "walk the hash chain; name the first changed, removed or reordered record");
+  auto* ver = audit_cmd->add_subcommand(
+      "verify", "walk the hash chain; name the first changed, removed or reordered record");
   ver->add_option("--audit-db", st->db, "audit trail file")->capture_default_str();
-  ver->add_option("--expect-head", st->expect_head, "a head from syslog or a report, SEQ:HASH, that must be in the chain");
+  ver->add_option("--expect-head", st->expect_head,
+                  "a head from syslog or a report, SEQ:HASH, that must be in the chain");
   ver->add_flag("--json", st->json, "JSON result");
   ver->callback([st, &g, &rc] { rc = run_verify(st->db, st->expect_head, st->json || g.json); });
 
-  auto* head = audit_cmd->add_subcommand("head", "record, sign and log the chain head now (SEQ:HASH)");
+  auto* head =
+      audit_cmd->add_subcommand("head", "record, sign and log the chain head now (SEQ:HASH)");
   head->add_option("--audit-db", st->db, "audit trail file")->capture_default_str();
-  head->add_option("--cert", st->cert, "signing certificate (PEM), e.g. the gateway's system certificate");
+  head->add_option("--cert", st->cert,
+                   "signing certificate (PEM), e.g. the gateway's system certificate");
   head->add_option("--key", st->key, "its private key (PEM, unencrypted)");
   head->add_flag("--json", st->json, "JSON result");
   head->callback([st, &g, &rc] { rc = run_head(st->db, st->cert, st->key, st->json || g.json); });

@@ -52,7 +52,8 @@ int run_report(const ReportArgs& a) {
                            : a.format == "csv" ? audit::render_csv(*r, lang)
                                                : audit::render_html(*r, lang);
   if (!r->integrity.ok()) {
-    std::fprintf(stderr, "smimectl: warning: the audit trail failed verification: %s\n", r->integrity.detail.c_str());
+    std::fprintf(stderr, "smimectl: warning: the audit trail failed verification: %s\n",
+                 r->integrity.detail.c_str());
   }
   return write_out(a.out, text);
 }
@@ -88,9 +89,11 @@ int run_incidents(const IncidentArgs& a) {
       j["report"] = audit::incident_guidance(e.incident, lang);
       std::cout << j.dump() << "\n";
     } else {
-      std::cout << audit::iso_time(e.time) << "  record " << e.seq << "  " << audit::incident_name(e.incident)
-                << "  " << who << (e.department.empty() ? "" : "  (" + e.department + ")") << "\n    "
-                << audit::incident_label(e.incident, lang) << (e.detail.empty() ? "" : ": " + e.detail) << "\n    "
+      std::cout << audit::iso_time(e.time) << "  record " << e.seq << "  "
+                << audit::incident_name(e.incident) << "  " << who
+                << (e.department.empty() ? "" : "  (" + e.department + ")") << "\n    "
+                << audit::incident_label(e.incident, lang)
+                << (e.detail.empty() ? "" : ": " + e.detail) << "\n    "
                 << audit::incident_guidance(e.incident, lang) << "\n";
     }
     return true;
@@ -100,13 +103,18 @@ int run_incidents(const IncidentArgs& a) {
 
 const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
   auto ra = std::make_shared<ReportArgs>();
-  auto* rep = app.add_subcommand("report", "yearly supervision and evaluation report (Perwal 84/2017 Art. 24)");
+  auto* rep = app.add_subcommand(
+      "report", "yearly supervision and evaluation report (Perwal 84/2017 Art. 24)");
   rep->add_option("--audit-db", ra->db, "audit trail file")->capture_default_str();
-  rep->add_option("--year", ra->year, "calendar year (UTC)")->required()->check(CLI::Range(1970, 9999));
+  rep->add_option("--year", ra->year, "calendar year (UTC)")
+      ->required()
+      ->check(CLI::Range(1970, 9999));
   rep->add_option("--format", ra->format, "html, csv or json")
       ->check(CLI::IsMember({"html", "csv", "json"}))
       ->capture_default_str();
-  rep->add_option("--lang", ra->lang, "id (Indonesian) or en")->check(CLI::IsMember({"id", "en"}))->capture_default_str();
+  rep->add_option("--lang", ra->lang, "id (Indonesian) or en")
+      ->check(CLI::IsMember({"id", "en"}))
+      ->capture_default_str();
   rep->add_option("-o,--output", ra->out, "output file (default stdout)");
   rep->callback([ra, &g, &rc] {
     if (g.json && ra->format == "html") {
@@ -116,11 +124,14 @@ const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
   });
 
   auto ia = std::make_shared<IncidentArgs>();
-  auto* inc = app.add_subcommand("incidents", "security incidents with what to report and to whom (Art. 25)");
+  auto* inc = app.add_subcommand("incidents",
+                                 "security incidents with what to report and to whom (Art. 25)");
   inc->add_option("--audit-db", ia->db, "audit trail file")->capture_default_str();
   inc->add_option("--since", ia->since, "from this time on (YYYY-MM-DD, ISO time or unix seconds)");
   inc->add_option("--until", ia->until, "before this time");
-  inc->add_option("--lang", ia->lang, "id or en")->check(CLI::IsMember({"id", "en"}))->capture_default_str();
+  inc->add_option("--lang", ia->lang, "id or en")
+      ->check(CLI::IsMember({"id", "en"}))
+      ->capture_default_str();
   inc->add_flag("--json", ia->json, "one JSON object per line");
   inc->callback([ia, &g, &rc] {
     ia->json = ia->json || g.json;

@@ -1,9 +1,9 @@
 // Shared helpers for the audit tests: sample records and the sqlite3 CLI.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "audit/trail.h"
 #include "tests/common/test_support.h"

@@ -57,23 +57,27 @@ TEST_F(Tamper, DetectsEachKindOfEdit) {
     std::string want_text;
   };
   const std::vector<Case> cases = {
-      {"changed sender", "UPDATE records SET sender='mallory@example.gov' WHERE seq=57", Problem::kChanged, 57,
-       "record 57 was changed"},
+      {"changed sender", "UPDATE records SET sender='mallory@example.gov' WHERE seq=57",
+       Problem::kChanged, 57, "record 57 was changed"},
       {"changed verdict", "UPDATE records SET verdict='reject' WHERE seq=3", Problem::kChanged, 3,
        "record 3 was changed"},
-      {"changed time", "UPDATE records SET time=time+1 WHERE seq=99", Problem::kChanged, 99, "record 99"},
-      {"changed recipients", "UPDATE records SET recipients='[\"x@example.gov\"]' WHERE seq=10", Problem::kChanged,
-       10, "record 10"},
-      {"deleted record", "DELETE FROM records WHERE seq=42", Problem::kMissing, 42, "record(s) 42 were removed"},
-      {"deleted first record", "DELETE FROM records WHERE seq=1", Problem::kMissing, 1, "record(s) 1 were removed"},
-      {"deleted range", "DELETE FROM records WHERE seq BETWEEN 20 AND 25", Problem::kMissing, 20, "20..25"},
+      {"changed time", "UPDATE records SET time=time+1 WHERE seq=99", Problem::kChanged, 99,
+       "record 99"},
+      {"changed recipients", "UPDATE records SET recipients='[\"x@example.gov\"]' WHERE seq=10",
+       Problem::kChanged, 10, "record 10"},
+      {"deleted record", "DELETE FROM records WHERE seq=42", Problem::kMissing, 42,
+       "record(s) 42 were removed"},
+      {"deleted first record", "DELETE FROM records WHERE seq=1", Problem::kMissing, 1,
+       "record(s) 1 were removed"},
+      {"deleted range", "DELETE FROM records WHERE seq BETWEEN 20 AND 25", Problem::kMissing, 20,
+       "20..25"},
       {"swapped records",
        "UPDATE records SET seq=-1 WHERE seq=30; UPDATE records SET seq=30 WHERE seq=40;"
        "UPDATE records SET seq=40 WHERE seq=-1",
        Problem::kReordered, 30, "record 30 is out of order"},
       {"deleted and renumbered",
-       "DELETE FROM records WHERE seq=50; UPDATE records SET seq=seq-1 WHERE seq>50", Problem::kReordered, 50,
-       "out of order"},
+       "DELETE FROM records WHERE seq=50; UPDATE records SET seq=seq-1 WHERE seq>50",
+       Problem::kReordered, 50, "out of order"},
   };
   const std::string pristine = testsupport::read_file(path_);
   for (const auto& c : cases) {
@@ -151,8 +155,8 @@ TEST_F(Tamper, SignedHeadsVerifyAndCatchRewrittenChains) {
       e.prev_hash = prev;
       e.hash = audit::compute_hash(e);
       prev = e.hash;
-      sql += "UPDATE records SET verdict='" + e.verdict + "', prev_hash='" + e.prev_hash + "', hash='" + e.hash +
-             "' WHERE seq=" + std::to_string(e.seq) + ";";
+      sql += "UPDATE records SET verdict='" + e.verdict + "', prev_hash='" + e.prev_hash +
+             "', hash='" + e.hash + "' WHERE seq=" + std::to_string(e.seq) + ";";
     }
     t.reset();
     sqlite_cli(path_, sql);

@@ -1,6 +1,7 @@
 // smimectl audit search|export|verify, report and incidents, run as the built binary.
-#include <nlohmann/json.hpp>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/audit/report_seed.h"
 
@@ -66,8 +67,8 @@ TEST_F(Cli, VerifyChecksAHeadCopiedFromSyslog) {
 }
 
 TEST_F(Cli, SearchFiltersAndJson) {
-  auto r = ctl({"audit", "search", "--audit-db", db_.string(), "--since", "2025-01-01", "--until", "2026-01-01",
-                "--direction", "inbound", "--incidents-only", "--json"});
+  auto r = ctl({"audit", "search", "--audit-db", db_.string(), "--since", "2025-01-01", "--until",
+                "2026-01-01", "--direction", "inbound", "--incidents-only", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto got = lines(r.out);
   ASSERT_EQ(got.size(), 2U);
@@ -87,18 +88,22 @@ TEST_F(Cli, SearchFiltersAndJson) {
 
 TEST_F(Cli, ExportCsvAndJsonlEscape) {
   const auto csv_path = dir_ / "out.csv";
-  auto r = ctl({"audit", "export", "--audit-db", db_.string(), "--format", "csv", "-o", csv_path.string()});
+  auto r = ctl(
+      {"audit", "export", "--audit-db", db_.string(), "--format", "csv", "-o", csv_path.string()});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(std::filesystem::status(csv_path).permissions() & std::filesystem::perms::all,
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   const auto csv = testsupport::read_file(csv_path);
-  EXPECT_EQ(csv.substr(0, csv.find("\r\n")), "seq,time,type,incident,queue_id,message_id,direction,sender,recipients,"
-                                              "auth_user,client_addr,department,rule,actions,certificates,algorithms,"
-                                              "verification,reason,verdict,os_user,action,subject,fingerprint,serial,"
-                                              "not_before,not_after,detail,prev_hash,hash");
+  EXPECT_EQ(csv.substr(0, csv.find("\r\n")),
+            "seq,time,type,incident,queue_id,message_id,direction,sender,recipients,"
+            "auth_user,client_addr,department,rule,actions,certificates,algorithms,"
+            "verification,reason,verdict,os_user,action,subject,fingerprint,serial,"
+            "not_before,not_after,detail,prev_hash,hash");
   // Formula guard, doubled quotes, quoted field keeping its newline.
-  EXPECT_NE(csv.find(",\"'=HYPERLINK(\"\"http://x\"\"),\"\"quoted\"\"\nnext\","), std::string::npos) << csv;
-  EXPECT_NE(csv.find(",\"[\"\"bob@example.gov\"\",\"\"erin@partner.example\"\"]\","), std::string::npos);
+  EXPECT_NE(csv.find(",\"'=HYPERLINK(\"\"http://x\"\"),\"\"quoted\"\"\nnext\","), std::string::npos)
+      << csv;
+  EXPECT_NE(csv.find(",\"[\"\"bob@example.gov\"\",\"\"erin@partner.example\"\"]\","),
+            std::string::npos);
   // The export parses back as CSV with the sqlite3 CLI: 29 records.
   const auto count = run({"sqlite3", ":memory:", ".import --csv " + csv_path.string() + " t",
                           "SELECT count(*), max(CAST(seq AS INTEGER)) FROM t;"});
@@ -122,10 +127,12 @@ TEST_F(Cli, ReportInEachFormat) {
   const auto page = testsupport::read_file(html);
   EXPECT_NE(page.find("<html lang=\"id\">"), std::string::npos);
   EXPECT_NE(page.find("Tahun 2025"), std::string::npos);
-  r = ctl({"report", "--audit-db", db_.string(), "--year", "2025", "--format", "csv", "--lang", "en"});
+  r = ctl(
+      {"report", "--audit-db", db_.string(), "--year", "2025", "--format", "csv", "--lang", "en"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   // The extra inbound record carries the fixture default department and a "sign" action.
-  EXPECT_NE(r.out.find("\r\nDinas Komunikasi,2,2,0,7,6,2,0,0,0,1,1,1,1,1,1\r\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\r\nDinas Komunikasi,2,2,0,7,6,2,0,0,0,1,1,1,1,1,1\r\n"), std::string::npos)
+      << r.out;
   r = ctl({"report", "--audit-db", db_.string(), "--year", "2025", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
@@ -151,8 +158,9 @@ TEST_F(Cli, IncidentsSayWhatToReportAndToWhom) {
 namespace {
 
 TEST_F(Cli, HeadIsSignedAndThenChecked) {
-  auto r = ctl({"audit", "head", "--audit-db", db_.string(), "--cert", testsupport::pki("sistem.crt").string(),
-                "--key", testsupport::pki("sistem.key").string(), "--json"});
+  auto r = ctl({"audit", "head", "--audit-db", db_.string(), "--cert",
+                testsupport::pki("sistem.crt").string(), "--key",
+                testsupport::pki("sistem.key").string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const auto h = nlohmann::json::parse(r.out);
   EXPECT_EQ(h["seq"], 29);
@@ -168,7 +176,8 @@ TEST_F(Cli, HeadIsSignedAndThenChecked) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("records 28..29 were removed"), std::string::npos) << r.out;
   // A key that is not the certificate's is refused.
-  r = ctl({"audit", "head", "--audit-db", db_.string(), "--cert", testsupport::pki("sistem.crt").string(), "--key",
+  r = ctl({"audit", "head", "--audit-db", db_.string(), "--cert",
+           testsupport::pki("sistem.crt").string(), "--key",
            testsupport::pki("alice.key").string()});
   EXPECT_EQ(r.exit_code, 2) << r.out;
 }

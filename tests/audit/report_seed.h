@@ -6,10 +6,13 @@
 
 namespace audittest {
 
-inline std::int64_t at(const char* iso_date) { return *audit::parse_time(iso_date); }
+inline std::int64_t at(const char* iso_date) {
+  return *audit::parse_time(iso_date);
+}
 
-inline void admin(audit::Trail& t, const char* date, std::string action, std::string subject, std::string dept,
-                  std::string fp = {}, const char* nb = nullptr, const char* na = nullptr, std::string reason = {}) {
+inline void admin(audit::Trail& t, const char* date, std::string action, std::string subject,
+                  std::string dept, std::string fp = {}, const char* nb = nullptr,
+                  const char* na = nullptr, std::string reason = {}) {
   audit::AdminRecord a;
   a.time = at(date);
   a.action = std::move(action);
@@ -24,8 +27,8 @@ inline void admin(audit::Trail& t, const char* date, std::string action, std::st
 }
 
 inline void message(audit::Trail& t, const char* date, std::string dept, std::string direction,
-                    std::vector<std::string> actions, std::string verification = {}, std::string reason = {},
-                    std::string verdict = "accept") {
+                    std::vector<std::string> actions, std::string verification = {},
+                    std::string reason = {}, std::string verdict = "accept") {
   auto d = decision(0, std::move(direction));
   d.time = at(date);
   d.department = std::move(dept);
@@ -55,7 +58,8 @@ inline void seed_year(audit::Trail& t) {
   admin(t, "2025-01-03", "staff-remove", "old@example.gov", kDk);
   admin(t, "2025-02-01", "cert-import", "bob@example.gov", kDk, "B1", "2025-02-01", "2026-02-15");
   admin(t, "2025-03-01", "cert-import", "carol@example.gov", kBk, "C1", "2025-03-01", "2027-03-01");
-  admin(t, "2025-05-01", "revoke", "carol@example.gov", "", "C1", nullptr, nullptr, "keyCompromise");
+  admin(t, "2025-05-01", "revoke", "carol@example.gov", "", "C1", nullptr, nullptr,
+        "keyCompromise");
   admin(t, "2025-05-02", "cert-import", "carol@example.gov", kBk, "C2", "2025-05-02", "2027-05-02");
   admin(t, "2025-07-01", "cert-import", "alice@example.gov", kDk, "A2", "2025-07-01", "2027-07-01");
   admin(t, "2025-08-01", "revoke", "alice@example.gov", "", "A1", nullptr, nullptr, "superseded");

@@ -1,7 +1,8 @@
 // The yearly report: numbers from a seeded trail, CSV/JSON/HTML in both languages.
+#include "audit/report.h"
+
 #include <nlohmann/json.hpp>
 
-#include "audit/report.h"
 #include "tests/audit/report_seed.h"
 
 namespace {
@@ -35,11 +36,21 @@ TEST_F(Report, NumbersMatchTheSeededYear) {
     int bk, dk;
   };
   const std::vector<Want> wants = {
-      {"staff", 2, 2},          {"staff_with_valid_cert", 1, 2}, {"staff_without_valid_cert", 1, 0},
-      {"messages", 6, 6},       {"signed", 0, 5},                {"encrypted", 0, 2},
-      {"verified", 4, 0},       {"verify_failed", 2, 0},         {"decrypted", 1, 0},
-      {"refused", 0, 1},        {"certs_imported", 1, 1},        {"certs_renewed", 1, 1},
-      {"certs_revoked", 1, 1},  {"expiring_90d", 0, 1},          {"incidents", 3, 1},
+      {"staff", 2, 2},
+      {"staff_with_valid_cert", 1, 2},
+      {"staff_without_valid_cert", 1, 0},
+      {"messages", 6, 6},
+      {"signed", 0, 5},
+      {"encrypted", 0, 2},
+      {"verified", 4, 0},
+      {"verify_failed", 2, 0},
+      {"decrypted", 1, 0},
+      {"refused", 0, 1},
+      {"certs_imported", 1, 1},
+      {"certs_renewed", 1, 1},
+      {"certs_revoked", 1, 1},
+      {"expiring_90d", 0, 1},
+      {"incidents", 3, 1},
   };
   for (const auto& w : wants) {
     EXPECT_EQ(bk[w.field], w.bk) << "Badan Keuangan " << w.field;
@@ -62,14 +73,18 @@ TEST_F(Report, NumbersMatchTheSeededYear) {
 TEST_F(Report, CsvInBothLanguages) {
   const auto id = audit::render_csv(report_, audit::Lang::kId);
   const auto en = audit::render_csv(report_, audit::Lang::kEn);
-  EXPECT_EQ(id.substr(0, id.find("\r\n")),
-            "Perangkat Daerah,Pegawai,Bersertifikat sah,Tanpa sertifikat sah,Pesan,Ditandatangani,Dienkripsi,"
-            "Terverifikasi,Verifikasi gagal,Didekripsi,Ditolak/ditunda,Diimpor baru,Diperbarui,Dicabut,"
-            "Kedaluwarsa dalam 90 hari,Insiden");
+  EXPECT_EQ(
+      id.substr(0, id.find("\r\n")),
+      "Perangkat Daerah,Pegawai,Bersertifikat sah,Tanpa sertifikat "
+      "sah,Pesan,Ditandatangani,Dienkripsi,"
+      "Terverifikasi,Verifikasi gagal,Didekripsi,Ditolak/ditunda,Diimpor baru,Diperbarui,Dicabut,"
+      "Kedaluwarsa dalam 90 hari,Insiden");
   EXPECT_EQ(en.substr(0, en.find(',')), "Department");
   for (const auto* csv : {&id, &en}) {
-    EXPECT_NE(csv->find("\r\nBadan Keuangan,2,1,1,6,0,0,4,2,1,0,1,1,1,0,3\r\n"), std::string::npos) << *csv;
-    EXPECT_NE(csv->find("\r\nDinas Komunikasi,2,2,0,6,5,2,0,0,0,1,1,1,1,1,1\r\n"), std::string::npos);
+    EXPECT_NE(csv->find("\r\nBadan Keuangan,2,1,1,6,0,0,4,2,1,0,1,1,1,0,3\r\n"), std::string::npos)
+        << *csv;
+    EXPECT_NE(csv->find("\r\nDinas Komunikasi,2,2,0,6,5,2,0,0,0,1,1,1,1,1,1\r\n"),
+              std::string::npos);
   }
   EXPECT_NE(id.find("\r\nJumlah,4,3,1,12,5,2,4,2,1,1,2,2,2,1,4\r\n"), std::string::npos);
   EXPECT_NE(en.find("\r\nTotal,4,3,1,12,5,2,4,2,1,1,2,2,2,1,4\r\n"), std::string::npos);
@@ -99,7 +114,8 @@ TEST(ReportEscaping, HtmlEscapesTrailContent) {
   testsupport::TempDir dir;
   auto t = audittest::open_trail(dir / "audit.db");
   ASSERT_TRUE(t);
-  audittest::message(*t, "2025-03-03", "<script>alert(1)</script>", "inbound", {"verify"}, "fail", "bad-signature");
+  audittest::message(*t, "2025-03-03", "<script>alert(1)</script>", "inbound", {"verify"}, "fail",
+                     "bad-signature");
   auto r = audit::build_report(*t, 2025, at("2025-06-01"));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->as_of, at("2025-06-01"));

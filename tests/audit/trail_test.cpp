@@ -1,12 +1,11 @@
 // Trail: append, round trip, permissions, bad inputs, write failures, concurrency.
-#include <sqlite3.h>
+#include <cstdlib>
+#include <set>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
-#include <cstdlib>
-
-#include <set>
-#include <thread>
+#include <sqlite3.h>
 
 #include "audit/export.h"
 #include "tests/audit/audit_fixture.h"
@@ -183,7 +182,8 @@ TEST(Trail, RejectsBadInputs) {
     auto t = audit::Trail::open(c.path.string(), o);
     ASSERT_FALSE(t) << c.name;
     EXPECT_EQ(t.error().code(), Errc::kUnavailable) << c.name;
-    EXPECT_NE(t.error().detail().find(c.want), std::string::npos) << c.name << ": " << t.error().detail();
+    EXPECT_NE(t.error().detail().find(c.want), std::string::npos)
+        << c.name << ": " << t.error().detail();
   }
 }
 
@@ -321,9 +321,14 @@ TEST(Export, ParsesTimes) {
     std::optional<std::int64_t> want;
   };
   const std::vector<Case> cases = {
-      {"2025-01-01", 1735689600},           {"2025-01-01T00:00:10Z", 1735689610}, {"1735689600", 1735689600},
-      {"2025-13-01", std::nullopt},         {"2025-01-01T25:00:00Z", std::nullopt}, {"yesterday", std::nullopt},
-      {"", std::nullopt},                   {"2025-01-01x", std::nullopt},
+      {"2025-01-01", 1735689600},
+      {"2025-01-01T00:00:10Z", 1735689610},
+      {"1735689600", 1735689600},
+      {"2025-13-01", std::nullopt},
+      {"2025-01-01T25:00:00Z", std::nullopt},
+      {"yesterday", std::nullopt},
+      {"", std::nullopt},
+      {"2025-01-01x", std::nullopt},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(audit::parse_time(c.in), c.want) << c.in;
@@ -337,9 +342,15 @@ TEST(Export, CsvFieldQuotingAndFormulaGuard) {
     bool text;
   };
   const std::vector<Case> cases = {
-      {"plain", "plain", true},          {"a,b", "\"a,b\"", true},         {"say \"hi\"", "\"say \"\"hi\"\"\"", true},
-      {"l1\nl2", "\"l1\nl2\"", true},    {"=1+1", "'=1+1", true},          {"@SUM(A1)", "'@SUM(A1)", true},
-      {"-5", "-5", false},               {"+62 21", "'+62 21", true},      {"", "", true},
+      {"plain", "plain", true},
+      {"a,b", "\"a,b\"", true},
+      {"say \"hi\"", "\"say \"\"hi\"\"\"", true},
+      {"l1\nl2", "\"l1\nl2\"", true},
+      {"=1+1", "'=1+1", true},
+      {"@SUM(A1)", "'@SUM(A1)", true},
+      {"-5", "-5", false},
+      {"+62 21", "'+62 21", true},
+      {"", "", true},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(audit::csv_field(c.in, c.text), c.want) << c.in;
