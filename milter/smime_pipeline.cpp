@@ -92,7 +92,11 @@ bool apply(Context& c, const policy::Verdict& v, std::string_view why) {
   c.out.verdict = verdict_of(v.action);
   c.out.reply = Reply{v.rcode, v.xcode, v.text};
   c.out.quarantine_reason = std::string("smime-milter: ") + std::string(why);
-  c.out.header_edits.clear();
+  // Drop our changes, but never the removal of forged Authentication-Results (a
+  // quarantined message is still delivered to the hold queue).
+  std::erase_if(c.out.header_edits, [](const HeaderEdit& e) {
+    return !(e.kind == HeaderEdit::Kind::kDelete && iequals(e.name, kAuthResultsHeader));
+  });
   c.out.new_body.reset();
   c.notes.push_back("failure=" + std::string(why));
   return true;
