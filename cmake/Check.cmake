@@ -6,6 +6,7 @@ file(GLOB_RECURSE SMIME_CHECK_SOURCES CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/policy/*.cpp ${PROJECT_SOURCE_DIR}/policy/*.h
      ${PROJECT_SOURCE_DIR}/smime/*.cpp ${PROJECT_SOURCE_DIR}/smime/*.h
      ${PROJECT_SOURCE_DIR}/keystore/*.cpp ${PROJECT_SOURCE_DIR}/keystore/*.h
+     ${PROJECT_SOURCE_DIR}/audit/*.cpp ${PROJECT_SOURCE_DIR}/audit/*.h
      ${PROJECT_SOURCE_DIR}/milter/*.cpp ${PROJECT_SOURCE_DIR}/milter/*.h
      ${PROJECT_SOURCE_DIR}/cli/*.cpp ${PROJECT_SOURCE_DIR}/cli/*.h)
 set(SMIME_TIDY_SOURCES ${SMIME_CHECK_SOURCES})
