@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# ./demo.sh: install what is missing, build, run the gateway's milter behind a private
-# loopback Postfix (tests/harness/postfix-instance.sh), push sample mail through it and
-# show what arrived at the far side (an smtp-sink). Stops everything it started on exit.
-# Exit status 0 when every sample arrived intact and carried the milter's header.
+# ./demo.sh: install what is missing, build, then show a real S/MIME round trip: a
+# throw-away test PKI (tests/common/make_pki.sh), a keystore made with smimectl, the real
+# smime-milter behind a private loopback Postfix (tests/harness/postfix-instance.sh) relaying
+# to an smtp-sink. Three messages go through it:
+#   1. outbound: alice (SMTP AUTH) -> bob: arrives signed AND encrypted,
+#   2. inbound: signed by an outside partner (dave), with a forged Authentication-Results
+#      claiming our id: arrives with our own "smime=pass" header, the forged one removed,
+#   3. inbound: the same signed message tampered with on the way: "smime=fail".
+# Each result is also checked with `openssl cms` (decrypt + verify) in the output.
+# Stops everything it started on exit. Exit status 0 when every check passed.
 #
 # Environment: DEMO_BUILD_DIR=<dir> skips deps + build and uses that build tree;
 # DEMO_KEEP=1 leaves the work directory (not the processes) for inspection.
@@ -47,17 +53,53 @@ cleanup() {
 trap cleanup EXIT
 
 # ---------------------------------------------------------------------------
-# The milter under demonstration. Today: the null milter (adds X-Null-Milter).
-# To demo the product, replace start_milter and MILTER_HEADER (and seed its key store).
-MILTER_HEADER=X-Null-Milter
-start_milter() {
-  mkdir -p "$WORK/milter"
-  chmod 0711 "$WORK/milter"
-  "$BUILD/tests/harness/null-milter" -p "local:$SOCKET" >"$WORK/milter/milter.log" 2>&1 &
-  MILTER_PID=$!
-}
-# ---------------------------------------------------------------------------
+PKI=$WORK/pki
+AUTHSERV_ID=mx.example.gov
+CONF=$WORK/milter/smime-milter.conf
+ctl() { "$BUILD/cli/smimectl" -c "$CONF" "$@"; }
 
+say "Creating a throw-away test PKI (tests/common/make_pki.sh)"
+"$ROOT/tests/common/make_pki.sh" "$PKI" >"$WORK/make_pki.log" 2>&1 ||
+  { cat "$WORK/make_pki.log" >&2; exit 1; }
+echo "root CA, issuing CA, alice@example.gov, bob@example.gov, dave@partner.example ... in $PKI"
+
+say "Creating the keystore with smimectl (init, trust add, import, crl import)"
+mkdir -p "$WORK/milter"
+chmod 0711 "$WORK/milter"
+cat >"$CONF" <<EOF
+[daemon]
+user = "root"
+group = "postfix"   # Postfix's smtpd connects to the socket as postfix
+
+[milter]
+authserv_id = "$AUTHSERV_ID"
+internal_hosts = [] # only SMTP AUTH makes mail outbound in this demo
+
+[keystore]
+path = "$WORK/milter/keystore.db"
+secret_file = "$WORK/milter/keystore.secret"
+
+[[rule]]
+name = "official"
+sign = "required"
+[rule.match]
+sender = ["*@example.gov"]
+EOF
+printf 'test-pass\n' >"$WORK/p12-pass"
+chmod 0600 "$WORK/p12-pass"
+ctl init --create-secret
+ctl trust add "$PKI/root.crt"
+for who in alice bob; do
+  ctl import "$PKI/$who.p12" --passphrase-file "$WORK/p12-pass"
+done
+for crl in root.crl inter.crl; do
+  ctl crl import "$PKI/$crl"
+done
+ctl list || true
+
+say "Starting smime-milter"
+"$BUILD/milter/smime-milter" -f -c "$CONF" -p "local:$SOCKET" >"$WORK/milter/milter.log" 2>&1 &
+MILTER_PID=$!
 wait_for_socket() {
   for _ in $(seq 1 200); do
     [[ -S $SOCKET ]] && return 0
@@ -69,26 +111,25 @@ wait_for_socket() {
   return 1
 }
 
-say "Starting the milter"
-start_milter
 wait_for_socket
 echo "milter pid $MILTER_PID listening on $SOCKET"
 
 say "Starting a private Postfix instance (loopback only) with the milter"
 "$ROOT/tests/harness/postfix-instance.sh" start "$PF_DIR" --milter "unix:$SOCKET" \
-  --milter-default-action tempfail --sasl alice@example.org:demo-pass >/dev/null
+  --milter-default-action tempfail --sasl alice@example.gov:demo-pass >/dev/null
 # shellcheck disable=SC1091
 source "$PF_DIR/instance.env"
 
-say "Pushing sample mail (swaks)"
+
+say "Preparing three messages"
 openssl rand 3000 >"$WORK/laporan.bin"
 ATTACH_SHA=$(sha256sum <"$WORK/laporan.bin" | cut -d' ' -f1)
-cat >"$WORK/message1.eml" <<EOF
-From: Alice Wijaya <alice@example.org>
-To: Bob Santoso <bob@example.net>
+cat >"$WORK/outbound.eml" <<EOF
+From: Alice Wijaya <alice@example.gov>
+To: Bob Santoso <bob@example.gov>
 Subject: =?UTF-8?B?TGFwb3JhbiBrZXVhbmdhbiB0cml3dWxhbiBrZXRpZ2E=?=
 Date: $(date -R)
-Message-ID: <demo-1.$$@example.org>
+Message-ID: <demo-out.$$@example.gov>
 MIME-Version: 1.0
 Content-Type: multipart/mixed; boundary="=_demo_boundary"
 
@@ -108,27 +149,38 @@ Content-Disposition: attachment; filename="laporan.bin"
 $(base64 -w 76 <"$WORK/laporan.bin")
 --=_demo_boundary--
 EOF
-cat >"$WORK/message2.eml" <<EOF
-From: Bob Santoso <bob@example.net>
-To: Alice Wijaya <alice@example.org>, Carol <carol@example.com>
-Subject: Re: laporan
-Date: $(date -R)
-Message-ID: <demo-2.$$@example.net>
+echo "1. outbound: alice@example.gov (SMTP AUTH) -> bob@example.gov, UTF-8 text + binary attachment"
 
-Terima kasih, sudah saya terima.
-EOF
+# An outside partner signs with the openssl CLI (a third-party implementation).
+printf 'Content-Type: text/plain; charset=us-ascii\r\n\r\nRapat koordinasi besok pukul 09.00 WIB.\r\n' \
+  >"$WORK/partner-entity.txt"
+openssl cms -sign -signer "$PKI/dave.crt" -inkey "$PKI/dave.key" -certfile "$PKI/inter.crt" \
+  -in "$WORK/partner-entity.txt" >"$WORK/partner-signed.txt"
+inbound_message() {  # inbound_message ID SUBJECT < signed MIME entity
+  printf 'From: Dave Partner <dave@partner.example>\nTo: alice@example.gov\nSubject: %s\n' "$2"
+  printf 'Date: %s\nMessage-ID: <%s.%s@partner.example>\n' "$(date -R)" "$1" "$$"
+  printf 'Authentication-Results: %s; smime=pass (forged by the sender)\n' "$AUTHSERV_ID"
+  cat
+}
+inbound_message demo-in "Rapat koordinasi" <"$WORK/partner-signed.txt" >"$WORK/inbound.eml"
+sed 's/pukul 09\.00/pukul 07.00/' "$WORK/partner-signed.txt" |
+  inbound_message demo-tampered "Rapat koordinasi (tampered)" >"$WORK/tampered.eml"
+echo "2. inbound: dave@partner.example -> alice, signed, with a FORGED 'Authentication-Results: $AUTHSERV_ID; smime=pass'"
+echo "3. inbound: the same signed message, one word changed after signing (forged AR too)"
 
-swaks --silent 2 --server "127.0.0.1:$SMTP_PORT" --auth PLAIN --auth-user alice@example.org \
-  --auth-password demo-pass --from alice@example.org --to bob@example.net \
-  --data "@$WORK/message1.eml"
-echo "message 1: alice (SMTP AUTH) -> bob, UTF-8 text + binary attachment: queued"
-swaks --silent 2 --server "127.0.0.1:$SMTP_PORT" --from bob@example.net \
-  --to alice@example.org,carol@example.com --data "@$WORK/message2.eml"
-echo "message 2: bob (no AUTH) -> alice, carol: queued"
+say "Sending them through Postfix (swaks)"
+swaks --silent 2 --server "127.0.0.1:$SMTP_PORT" --auth PLAIN --auth-user alice@example.gov \
+  --auth-password demo-pass --from alice@example.gov --to bob@example.gov \
+  --data "@$WORK/outbound.eml"
+for m in inbound tampered; do
+  swaks --silent 2 --server "127.0.0.1:$SMTP_PORT" --from dave@partner.example \
+    --to alice@example.gov --data "@$WORK/$m.eml"
+done
+echo "3 messages accepted by Postfix"
 
 say "Waiting for delivery to the smtp-sink"
 for _ in $(seq 1 400); do
-  if (($(find "$SINK_DIR" -type f | wc -l) >= 2)) &&
+  if (($(find "$SINK_DIR" -type f | wc -l) >= 3)) &&
     [[ -z $(find "$QUEUE_DIR"/{incoming,active,deferred} -type f) ]]; then
     break
   fi
@@ -136,67 +188,117 @@ for _ in $(seq 1 400); do
 done
 sleep 0.2  # let smtp-sink close its last file
 
-# Prints the header fields named in $2 (a regex) of the message in smtp-sink dump $1,
-# with their continuation lines. The message starts after smtp-sink's own records and
-# its three-line "Received: ... (smtp-sink) ..." header.
-show_headers() {
-  awk -v want="^($2):" '
-    st == 0 && /\(smtp-sink\)/ { st = 1; next }
-    st == 1 && /^[ \t]/ { next }
-    st == 1 { st = 2 }
-    st == 2 && /^$/ { exit }
-    st == 2 && /^[^ \t]/ { keep = ($0 ~ want) }
-    st == 2 && keep { print "  " $0 }' "$1"
+# The message in smtp-sink dump $1: everything after smtp-sink's own records and its
+# folded "Received: ... (smtp-sink) ..." header.
+message_of() {
+  awk 'st == 2 { print; next }
+       st == 0 && /\(smtp-sink\)/ { st = 1; next }
+       st == 1 && /^[ \t]/ { next }
+       st == 1 { st = 2; print }' "$1"
 }
 
-# The decoded attachment laporan.bin of dump $1, as its sha256.
+# Prints the header fields named in $2 (a regex) of message file $1, with continuations.
+show_headers() {
+  awk -v want="^($2):" '
+    /^\r?$/ { exit }
+    /^[^ \t]/ { keep = ($0 ~ want) }
+    keep { print "  " $0 }' "$1"
+}
+
+# The decoded attachment laporan.bin of MIME text $1, as its sha256.
 attachment_sha() {
   awk '/filename="laporan.bin"/ { p = 1; next }
-       p && !body && /^$/ { body = 1; next }
+       p && !body && /^\r?$/ { body = 1; next }
        body && /^--/ { exit }
-       body { print }' "$1" | base64 -d | sha256sum | cut -d' ' -f1
+       body { print }' "$1" | tr -d '\r' | base64 -d | sha256sum | cut -d' ' -f1
 }
 
 ok=1
-n=0
-rcpts=0
-attachments=0
-# smtp-sink names each dump after its arrival time (%Y%m%d%H%M%S.<random>).
-for file in "$SINK_DIR"/*; do
-  [[ -f $file ]] || continue
-  n=$((n + 1))
-  say "Arrived #$n ($(basename "$file"))"
-  sed -n 's/^X-Mail-Args: /envelope from: /p; s/^X-Rcpt-Args: /envelope to:   /p' "$file"
-  rcpts=$((rcpts + $(grep -c '^X-Rcpt-Args:' "$file")))
-  show_headers "$file" "Received|$MILTER_HEADER|From|To|Subject"
-  if ! grep -q "^$MILTER_HEADER: " "$file"; then
-    echo "  MISSING: $MILTER_HEADER" >&2
+check() {  # check DESCRIPTION COMMAND...: runs the command, prints PASS/FAIL
+  if "${@:2}"; then
+    echo "  PASS  $1"
+  else
+    echo "  FAIL  $1" >&2
     ok=0
   fi
-  if grep -q 'filename="laporan.bin"' "$file"; then
-    attachments=$((attachments + 1))
-    got=$(attachment_sha "$file")
-    if [[ $got == "$ATTACH_SHA" ]]; then
-      echo "  attachment laporan.bin: intact (sha256 $got)"
-    else
-      echo "  attachment laporan.bin: CHANGED (sha256 $got, sent $ATTACH_SHA)" >&2
-      ok=0
-    fi
-    if grep -q 'Salam hangat dari Yogyakarta ☕' "$file"; then
-      echo "  UTF-8 text: intact"
-    else
-      echo "  UTF-8 text: CHANGED" >&2
-      ok=0
-    fi
+}
+found() { grep -q -- "$1" "$2"; }
+absent() { ! grep -q -- "$1" "$2"; }
+
+# The sink dump whose message carries Message-ID <$1.*>.
+dump_for() { grep -l "^Message-ID: <$1\." "$SINK_DIR"/* 2>/dev/null | head -n 1; }
+
+for m in out in tampered; do
+  f=$(dump_for "demo-$m")
+  if [[ -z $f ]]; then
+    echo "message demo-$m did not arrive" >&2
+    ok=0
+    continue
   fi
+  message_of "$f" >"$WORK/arrived-$m.eml"
 done
 
+if [[ -f $WORK/arrived-out.eml ]]; then
+  A=$WORK/arrived-out.eml
+  say "Arrived 1: outbound alice -> bob"
+  show_headers "$A" "From|To|Subject|MIME-Version|Content-Type|Content-Transfer-Encoding"
+  check "body is S/MIME enveloped-data" found 'smime-type=enveloped-data' "$A"
+  check "no plaintext on the wire" absent 'Yogyakarta' "$A"
+  echo "  \$ openssl cms -decrypt -recip bob.crt -inkey bob.key | openssl cms -verify -CAfile root.crt"
+  check "openssl cms -decrypt with bob's key" \
+    openssl cms -decrypt -recip "$PKI/bob.crt" -inkey "$PKI/bob.key" -in "$A" -out "$WORK/out-decrypted.eml"
+  check "inner entity is multipart/signed" found 'multipart/signed' "$WORK/out-decrypted.eml"
+  if openssl cms -verify -CAfile "$PKI/root.crt" -in "$WORK/out-decrypted.eml" \
+    -out "$WORK/out-content.eml" -signer "$WORK/out-signer.pem" 2>"$WORK/out-verify.log"; then
+    echo "  PASS  openssl cms -verify: $(tr -d '\n' <"$WORK/out-verify.log")," \
+      "signer $(openssl x509 -in "$WORK/out-signer.pem" -noout -subject -nameopt oneline 2>/dev/null | head -n 1)"
+  else
+    echo "  FAIL  openssl cms -verify: $(cat "$WORK/out-verify.log")" >&2
+    ok=0
+  fi
+  # The milter made the 8-bit text part 7-bit safe (quoted-printable) before signing.
+  perl -MMIME::QuotedPrint -0777 -ne 'print decode_qp($_)' "$WORK/out-content.eml" \
+    >"$WORK/out-content.decoded"
+  check "UTF-8 text intact after decrypt + verify (sent 8bit, signed as quoted-printable)" \
+    found 'Salam hangat dari Yogyakarta ☕' "$WORK/out-content.decoded"
+  got=$(attachment_sha "$WORK/out-content.eml")
+  check "attachment laporan.bin intact (sha256 ${got:0:16}...)" test "$got" = "$ATTACH_SHA"
+fi
+
+# verify_inbound NAME WANT(pass|fail)
+verify_inbound() {
+  local A=$WORK/arrived-$1.eml want=$2 ars
+  show_headers "$A" "From|Subject|Authentication-Results"
+  ars=$(show_headers "$A" "Authentication-Results" | grep -c 'Authentication-Results:' || true)
+  check "exactly one Authentication-Results (the forged one removed)" test "$ars" = 1
+  check "ours says smime=$want" found "^Authentication-Results: $AUTHSERV_ID; smime=$want" "$A"
+  check "forged 'forged by the sender' header gone" absent 'forged by the sender' "$A"
+  echo "  \$ openssl cms -verify -CAfile root.crt"
+  if openssl cms -verify -CAfile "$PKI/root.crt" -in "$A" -out /dev/null 2>"$WORK/$1-verify.log"; then
+    local verdict=pass
+  else
+    local verdict=fail
+  fi
+  check "openssl cms -verify agrees ($verdict: $(head -n 1 "$WORK/$1-verify.log" | cut -c1-70))" \
+    test "$verdict" = "$want"
+}
+if [[ -f $WORK/arrived-in.eml ]]; then
+  say "Arrived 2: inbound, signed by dave@partner.example"
+  verify_inbound in pass
+fi
+if [[ -f $WORK/arrived-tampered.eml ]]; then
+  say "Arrived 3: inbound, tampered after signing"
+  verify_inbound tampered fail
+fi
+
+say "The milter's log (one line per message)"
+grep -v '^$' "$WORK/milter/milter.log" | tail -n 8 | cut -c1-220
+
 say "Result"
-# Postfix may deliver message 2 to its two recipients in one or two transactions.
-if ((ok == 1 && rcpts == 3 && attachments == 1)); then
-  echo "demo OK: 2 messages (3 recipients) went through Postfix and the milter and arrived intact"
+if ((ok == 1)); then
+  echo "demo OK: outbound signed + encrypted, inbound signature verified (smime=pass), tampered mail flagged (smime=fail); all confirmed by openssl cms"
 else
-  echo "demo FAILED: $n deliveries, $rcpts of 3 recipients, $attachments of 1 attachment, checks ok=$ok" >&2
+  echo "demo FAILED (see FAIL lines above)" >&2
   echo "Postfix log:" >&2
   tail -n 20 "$LOG_FILE" >&2
   exit 1
