@@ -5,10 +5,10 @@
 // - outbound: signed + encrypted mail is decrypted and its inner signature verified by
 //   GnuPG gpgsm and NSS cmsutil (tests/smime_sign/peers.cpp: the same helpers as the
 //   engine's interop tests).
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cctype>
+
+#include <gtest/gtest.h>
 
 #include "tests/common/test_support.h"
 #include "tests/harness/milter_tools.h"
@@ -48,15 +48,18 @@ class PostfixInterop : public ::testing::Test {
     dir_ = new testsupport::TempDir();
     const fs::path d = dir_->path();
     fs::permissions(d, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    testsupport::write_file(
-        d / "m.conf",
-        "[daemon]\nuser = \"root\"\ngroup = \"postfix\"\n"
-        "[milter]\nauthserv_id = \"" + std::string(kAuthserv) + "\"\ninternal_hosts = []\n"
-        "[keystore]\npath = \"" + (d / "k.db").string() + "\"\nsecret_file = \"" +
-            (d / "secret").string() + "\"\n"
-        "[[rule]]\nname = \"official\"\nsign = \"required\"\n"
-        "[rule.match]\nsender = [\"*@example.gov\"]\n",
-        0644);
+    testsupport::write_file(d / "m.conf",
+                            "[daemon]\nuser = \"root\"\ngroup = \"postfix\"\n"
+                            "[milter]\nauthserv_id = \"" +
+                                std::string(kAuthserv) +
+                                "\"\ninternal_hosts = []\n"
+                                "[keystore]\npath = \"" +
+                                (d / "k.db").string() + "\"\nsecret_file = \"" +
+                                (d / "secret").string() +
+                                "\"\n"
+                                "[[rule]]\nname = \"official\"\nsign = \"required\"\n"
+                                "[rule.match]\nsender = [\"*@example.gov\"]\n",
+                            0644);
     testsupport::write_file(d / "pass", "test-pass\n", 0600);
     ctl_ok({"init", "--create-secret"});
     const fs::path corpus = testsupport::corpus_dir();
@@ -72,8 +75,8 @@ class PostfixInterop : public ::testing::Test {
     for (const char* c : {"root.crl", "inter.crl"}) {
       ctl_ok({"crl", "import", pki(c).string()});
     }
-    milter_ = new harness::MilterProcess(SMIME_MILTER_BINARY,
-                                         {"-f", "-c", (d / "m.conf").string()});
+    milter_ =
+        new harness::MilterProcess(SMIME_MILTER_BINARY, {"-f", "-c", (d / "m.conf").string()});
     harness::InstanceOptions o;
     o.milters = {milter_->postfix_spec()};
     o.sasl_users = {{"bob", "pw-bob"}};
@@ -141,8 +144,8 @@ struct CorpusCase {
 constexpr CorpusCase kCorpus[] = {
     {"thunderbird-comm-central/smime/alice.dsig.SHA256.multipart.eml", "Alice@example.com",
      "temperror", "revocation-unknown", "alice@example.com"},
-    {"thunderbird-comm-central/smime/alice.sig.SHA512.opaque.eml", "Alice@example.com",
-     "temperror", "revocation-unknown", "alice@example.com"},
+    {"thunderbird-comm-central/smime/alice.sig.SHA512.opaque.eml", "Alice@example.com", "temperror",
+     "revocation-unknown", "alice@example.com"},
     {"thunderbird-comm-central/smime/alice.dsig.SHA256.multipart.bad.eml", "Alice@example.com",
      "fail", "bad-signature", "alice@example.com"},
     {"thunderbird-comm-central/smime/alice.dsig.SHA384.multipart.mismatch-econtent.eml",
@@ -206,8 +209,9 @@ TEST_F(PostfixInterop, OutboundOpensAndVerifiesInGpgsmAndNss) {
   m.to = {"alice@example.gov", "erin@partner.example"};
   m.auth_user = "bob";
   m.auth_pass = "pw-bob";
-  m.data = "From: bob@example.gov\r\nTo: alice@example.gov, erin@partner.example\r\n"
-           "Subject: interop\r\n\r\nFor gpgsm and NSS.\r\n";
+  m.data =
+      "From: bob@example.gov\r\nTo: alice@example.gov, erin@partner.example\r\n"
+      "Subject: interop\r\n\r\nFor gpgsm and NSS.\r\n";
   const auto r = postfix_->submit(m);
   ASSERT_TRUE(r.accepted()) << r.end.code << " " << r.end.text << "\n" << milter_->output();
   const auto got = postfix_->wait_for_messages(1);
