@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/record.h"
+
 namespace milter {
 
 enum class Verdict {
@@ -51,6 +53,13 @@ struct Outcome {
   std::string quarantine_reason;        // for kQuarantine
   // One-line summary for the per-message log line (direction, rule, actions ...).
   std::string summary;
+  // What the pipeline knows for the audit trail (department, rule, actions,
+  // certificates, algorithms, verification, incident). Session fills the envelope
+  // facts and the verdict, then appends it before answering (see audit_hook.h).
+  audit::DecisionRecord audit;
+  // The decision step by step (policy reasons, then the pipeline's), logged one line
+  // per step when daemon.log_why is on.
+  std::vector<std::string> why;
 };
 
 Outcome make_outcome(Verdict v, std::string code, std::string xcode, std::string text);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "audit/recorder.h"
 #include "milter/message.h"
 #include "milter/outcome.h"
 #include "policy/config.h"
@@ -36,6 +37,10 @@ struct Snapshot {
   Settings settings;
   policy::ConfigPtr config;  // may be null in tests
   std::shared_ptr<Pipeline> pipeline;
+  // The audit trail every decision is written to before the MTA is answered; null =
+  // no trail (tests, `smimectl process` without one). A recorder that fails makes
+  // audit.on_audit_failure apply (default tempfail).
+  std::shared_ptr<audit::Recorder> recorder;
 };
 
 using SnapshotSource = std::function<std::shared_ptr<const Snapshot>()>;

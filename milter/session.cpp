@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "milter/audit_hook.h"
 #include "milter/guarded.h"
 
 namespace milter {
@@ -184,6 +185,10 @@ Outcome Session::on_eom(const Macros& m) {
     o = guarded(message_.envelope.queue_id,
                 [&] { return snapshot_->pipeline->process(message_, *snapshot_); });
   }
+  // Recorded before the MTA hears the answer; a trail that cannot be written makes
+  // audit.on_audit_failure apply.
+  o = record_decision(message_, *snapshot_, std::move(o));
+  log_why(message_, *snapshot_, o);
   log_outcome(o);
   reset_message();
   return o;

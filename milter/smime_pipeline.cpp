@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "milter/auth_results.h"
+#include "milter/department.h"
 #include "milter/rewrite.h"
 #include "policy/decide.h"
 #include "smime/decrypt.h"
@@ -130,6 +131,18 @@ CertStatus missing_signer_status(keystore::Keystore& ks, const std::string& send
   return s;
 }
 
+audit::CertUse cert_use(std::string role, const X509& cert) {
+  const smime::CertInfo i = smime::inspect(cert);
+  return audit::CertUse{std::move(role), i.fingerprint_sha256, i.serial_hex,
+                        i.emails.empty() ? i.subject : i.emails.front()};
+}
+
+void add_algorithm(audit::DecisionRecord& r, std::string a) {
+  if (!a.empty() && std::find(r.algorithms.begin(), r.algorithms.end(), a) == r.algorithms.end()) {
+    r.algorithms.push_back(std::move(a));
+  }
+}
+
 SmimeAuthResult ar_of(const smime::SignerReport& s) {
   SmimeAuthResult r;
   r.result = std::string(smime::auth_result_name(s.result));
@@ -138,6 +151,20 @@ SmimeAuthResult ar_of(const smime::SignerReport& s) {
   r.serial = s.serial_hex;
   r.issuer = s.issuer;
   return r;
+}
+
+void record_verification(audit::DecisionRecord& r, const smime::VerifyReport& rep) {
+  r.actions.emplace_back("verify");
+  r.verification = std::string(smime::auth_result_name(rep.result));
+  if (!rep.reason.empty()) {
+    r.reason = rep.reason;
+  }
+  for (const auto& s : rep.signers) {
+    r.certificates.push_back(audit::CertUse{"peer-signer", s.fingerprint, s.serial_hex,
+                                            s.emails.empty() ? s.subject : s.emails.front()});
+    add_algorithm(r, s.digest_alg);
+    add_algorithm(r, s.signature_alg);
+  }
 }
 
 // Verifies `c.text`; adds Authentication-Results when `add_header`. Returns the report
@@ -153,6 +180,9 @@ void verify_and_report(Context& c, const policy::Decision& d, bool add_header) {
     r.result = std::string(smime::auth_result_name(smime::auth_result_for_error(rep.error().code())));
     r.reason = std::string(policy::errc_name(rep.error().code()));
     results.push_back(r);
+    c.out.audit.actions.emplace_back("verify");
+    c.out.audit.verification = r.result;
+    c.out.audit.reason = r.reason;
     c.notes.push_back("verify=" + r.result + " (" + rep.error().message() + ")");
     if (rep.error().code() == policy::Errc::kUnavailable) {
       apply(c, d.on_error(policy::Errc::kUnavailable, rep.error().detail()), "keystore unavailable");
@@ -168,6 +198,7 @@ void verify_and_report(Context& c, const policy::Decision& d, bool add_header) {
     if (rep->signers.empty()) {
       c.notes.push_back("verify=none");
     }
+    record_verification(c.out.audit, *rep);
   }
   if (add_header && !results.empty()) {
     c.out.header_edits.push_back(HeaderEdit{HeaderEdit::Kind::kAdd, std::string(kAuthResultsHeader),
@@ -187,6 +218,10 @@ void inbound(Context& c, const policy::Decision& d) {
     if (dec) {
       c.notes.push_back("decrypted-for=" + dec->recipient_fingerprint.substr(0, 16) +
                         " cipher=" + dec->cipher);
+      c.out.audit.actions.emplace_back("decrypt");
+      c.out.audit.certificates.push_back(
+          audit::CertUse{"decryption", dec->recipient_fingerprint, "", ""});
+      add_algorithm(c.out.audit, dec->cipher);
       c.text = dec->message;
       rewrite_to(c.msg.headers, c.text, c.out);
     } else if (dec.error().code() == policy::Errc::kNoKey) {
@@ -235,6 +270,7 @@ policy::Facts gather_facts(Context& c, const policy::Classification& cls,
         rf.status = CertStatus::kUsable;
         rf.modern_capable = rc->front().caps.aes_gcm.value_or(false);
         c.notes.push_back("rcpt-cert=" + rc->front().fingerprint.substr(0, 16));
+        c.out.audit.certificates.push_back(cert_use("recipient", *rc->front().cert));
         certs.push_back(std::move(rc->front().cert));
       }
       f.recipients.push_back(rf);
@@ -272,7 +308,8 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
     if (kind == smime::SmimeKind::kSigned || kind == smime::SmimeKind::kOpaqueSigned) {
       Outcome keep = c.out;
       verify_and_report(c, d, false);  // logged only; the recipient's side verifies again
-      c.out = keep;
+      keep.audit = std::move(c.out.audit);
+      c.out = std::move(keep);
     } else {
       return;  // already encrypted by the client: nothing to add
     }
@@ -285,6 +322,13 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
     c.text = std::move(*s);
     changed = true;
     c.notes.push_back("signer=" + smime::inspect(*cred->cert).fingerprint_sha256.substr(0, 16));
+    c.out.audit.actions.emplace_back("sign");
+    c.out.audit.certificates.push_back(cert_use("signer", *cred->cert));
+    const auto so = sign_options(d.algorithms);
+    add_algorithm(c.out.audit, so.digest == smime::Digest::kSha512   ? "sha512"
+                               : so.digest == smime::Digest::kSha384 ? "sha384"
+                                                                     : "sha256");
+    add_algorithm(c.out.audit, so.rsa_padding == smime::RsaPadding::kPss ? "rsa-pss" : "rsa-pkcs1");
   }
   if (d.encrypt && !certs.empty()) {
     auto e = smime::encrypt_message(c.text, certs, encrypt_options(d.algorithms));
@@ -294,6 +338,11 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
     }
     c.text = std::move(*e);
     changed = true;
+    c.out.audit.actions.emplace_back("encrypt");
+    add_algorithm(c.out.audit, std::string(smime::cipher_name(encrypt_options(d.algorithms).cipher)));
+    add_algorithm(c.out.audit, d.algorithms.key_transport == policy::KeyTransport::kRsaOaep
+                                   ? "rsa-oaep"
+                                   : "rsa-pkcs1");
     c.notes.push_back("encrypted-to=" + std::to_string(certs.size()) + " cipher=" +
                       std::string(smime::cipher_name(encrypt_options(d.algorithms).cipher)));
   }
@@ -312,6 +361,59 @@ std::string summary(const Context& c, const policy::Decision& d) {
     s += " " + n;
   }
   return s;
+}
+
+// Outbound: the sender's department; inbound: the first recipient's that has one.
+policy::DepartmentFact department(Context& c) {
+  std::vector<std::string> ignored;
+  const auto dir = policy::classify_direction(c.cfg, c.env, ignored);
+  return dir == policy::Direction::kOutbound ? department_of(c.ks, c.env.sender)
+                                             : department_of_any(c.ks, c.env.recipients);
+}
+
+audit::IncidentKind incident_of(const policy::Decision& d, const policy::Facts& facts,
+                                const audit::DecisionRecord& r) {
+  if (d.direction == policy::Direction::kOutbound && d.failure) {
+    if (facts.signer.status == CertStatus::kRevoked) {
+      return audit::IncidentKind::kRevokedCertUse;
+    }
+    if (facts.signer.status == CertStatus::kExpired) {
+      return audit::IncidentKind::kExpiredCertUse;
+    }
+  }
+  if (d.failure == policy::Failure::kKeystoreUnavailable ||
+      r.reason == policy::errc_name(policy::Errc::kUnavailable)) {
+    return audit::IncidentKind::kKeystoreFailure;
+  }
+  if (d.direction == policy::Direction::kInbound && r.reason == "sender-mismatch") {
+    return audit::IncidentKind::kSenderMismatch;
+  }
+  return audit::IncidentKind::kNone;  // the trail derives bad signatures from verification
+}
+
+// The pipeline's part of the audit record (Session adds the envelope and verdict).
+void finish_audit(Context& c, const policy::Decision& d, const policy::Facts& facts,
+                  const policy::DepartmentFact& dept) {
+  audit::DecisionRecord& r = c.out.audit;
+  r.direction = std::string(policy::name(d.direction));
+  r.rule = d.rule;
+  r.department = dept.state == policy::FactState::kKnown ? dept.name : std::string();
+  if (r.reason.empty() && d.failure) {
+    r.reason = std::string(policy::name(*d.failure));
+  }
+  r.incident = incident_of(d, facts, r);
+  if (r.incident != audit::IncidentKind::kNone) {
+    r.detail = facts.signer.detail;
+  }
+  c.out.why = d.reasons;
+  if (dept.state != policy::FactState::kNone) {
+    c.out.why.push_back("department " + (dept.state == policy::FactState::kKnown
+                                             ? dept.name
+                                             : std::string("unavailable")));
+  }
+  for (const auto& n : c.notes) {
+    c.out.why.push_back(n);
+  }
 }
 
 }  // namespace
@@ -341,7 +443,8 @@ Outcome SmimePipeline::process(const Message& message, const Snapshot& snapshot)
     return tempfail_outcome("temporary local problem in the S/MIME gateway");
   }
   c.text = std::move(*text);
-  const policy::Classification cls = policy::classify(c.cfg, c.env, policy::DepartmentFact{});
+  const policy::DepartmentFact dept = department(c);
+  const policy::Classification cls = policy::classify(c.cfg, c.env, dept);
   std::optional<smime::Credential> cred;
   std::vector<smime::ossl::Cert> certs;
   const policy::Facts facts = gather_facts(c, cls, cred, certs);
@@ -353,6 +456,7 @@ Outcome SmimePipeline::process(const Message& message, const Snapshot& snapshot)
   }
   order_edits(c.out.header_edits);
   c.out.summary = summary(c, d);
+  finish_audit(c, d, facts, dept);
   return std::move(c.out);
 }
 
