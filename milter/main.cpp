@@ -28,6 +28,7 @@
 #include <mutex>
 #include <thread>
 
+#include "audit/trail.h"
 #include "milter/daemon.h"
 #include "milter/glue.h"
 #include "milter/listen_socket.h"
@@ -78,10 +79,11 @@ std::shared_ptr<keystore::Keystore> keystore_for(const policy::Config& cfg) {
 class Reloader {
  public:
   Reloader(std::string path, milter::SnapshotOverrides o, milter::SnapshotHolder& holder,
-           std::shared_ptr<keystore::Keystore> keystore, const policy::KeystoreConfig& k)
+           std::shared_ptr<keystore::Keystore> keystore, const policy::Config& cfg)
       : path_(std::move(path)), overrides_(std::move(o)), holder_(holder),
-        keystore_(std::move(keystore)), keystore_path_(k.path), secret_path_(k.secret_file),
-        thread_([this] { loop(); }) {}
+        keystore_(std::move(keystore)), keystore_path_(cfg.keystore.path),
+        secret_path_(cfg.keystore.secret_file), recorder_(holder.get()->recorder),
+        audit_path_(cfg.audit.database), thread_([this] { loop(); }) {}
   ~Reloader() {
     {
       const std::lock_guard<std::mutex> lock(mu_);
@@ -114,6 +116,7 @@ class Reloader {
       lock.lock();
     }
   }
+  bool audit_failed() const { return dynamic_cast<audit::Trail*>(recorder_.get()) == nullptr; }
   void reload() {
     auto cfg = policy::load_config(path_);
     if (!cfg) {
@@ -128,7 +131,12 @@ class Reloader {
       keystore_path_ = k.path;
       secret_path_ = k.secret_file;
     }
-    holder_.set(milter::make_snapshot(*cfg, overrides_, keystore_));
+    // The trail is reopened when it moved or could not be opened before.
+    if ((*cfg)->audit.database != audit_path_ || audit_failed()) {
+      recorder_ = milter::open_audit_trail(**cfg);
+      audit_path_ = (*cfg)->audit.database;
+    }
+    holder_.set(milter::make_snapshot(*cfg, overrides_, keystore_, recorder_));
     spdlog::info("configuration reloaded from {} (authserv-id {})", path_,
                  holder_.get()->settings.authserv_id);
   }
@@ -139,6 +147,8 @@ class Reloader {
   std::shared_ptr<keystore::Keystore> keystore_;  // used by the reload thread only
   std::string keystore_path_;
   std::string secret_path_;
+  std::shared_ptr<audit::Recorder> recorder_;  // shared with the running snapshots
+  std::string audit_path_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pending_ = false;
@@ -160,7 +170,7 @@ sigset_t block_signals() {
 int serve(const Options& opt, const policy::Config& cfg, milter::SnapshotHolder& holder,
           std::shared_ptr<keystore::Keystore> keystore, const policy::SocketSpec& sock) {
   const sigset_t set = block_signals();
-  Reloader reloader(opt.config_path, opt.overrides, holder, std::move(keystore), cfg.keystore);
+  Reloader reloader(opt.config_path, opt.overrides, holder, std::move(keystore), cfg);
   std::atomic<bool> milter_ok{true};
   std::atomic<bool> milter_done{false};
   std::thread milter_thread([&] {
@@ -251,6 +261,10 @@ int run(Options opt) {
       return fail(st.error());
     }
   }
+  // The audit trail runs a writer thread, so it is opened after daemon() forked, and
+  // before dropping privileges (like the keystore). Every decision is recorded
+  // before the MTA is answered; an unopenable trail makes on_audit_failure apply.
+  holder.set(milter::make_snapshot(*loaded, opt.overrides, keystore, milter::open_audit_trail(cfg)));
   if (auto st = milter::drop_privileges(cfg.daemon.user, cfg.daemon.group, local ? sock->path : "");
       !st) {
     return fail(st.error());

@@ -1,6 +1,10 @@
 #include "milter/snapshot.h"
 
+#include "audit/trail.h"
+#include "milter/audit_hook.h"
 #include "milter/smime_pipeline.h"
+
+#include <spdlog/spdlog.h>
 
 #include <unistd.h>
 
@@ -32,7 +36,8 @@ policy::Result<std::shared_ptr<keystore::Keystore>> open_keystore(const policy::
 
 std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
                                               const SnapshotOverrides& overrides,
-                                              std::shared_ptr<keystore::Keystore> keystore) {
+                                              std::shared_ptr<keystore::Keystore> keystore,
+                                              std::shared_ptr<audit::Recorder> recorder) {
   auto s = std::make_shared<Snapshot>();
   Settings& st = s->settings;
   if (config) {
@@ -54,7 +59,19 @@ std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
   }
   s->config = std::move(config);
   s->pipeline = std::make_shared<SmimePipeline>(std::move(keystore));
+  s->recorder = std::move(recorder);
   return s;
+}
+
+std::shared_ptr<audit::Recorder> open_audit_trail(const policy::Config& config) {
+  auto t = audit::Trail::open(config.audit.database);
+  if (!t) {
+    spdlog::error("audit trail {} unavailable, on_audit_failure applies to every message: {}",
+                  config.audit.database, t.error().message());
+    return unavailable_recorder("audit trail " + config.audit.database +
+                                " could not be opened: " + t.error().message());
+  }
+  return std::shared_ptr<audit::Recorder>(std::move(*t));
 }
 
 }  // namespace milter

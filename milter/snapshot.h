@@ -21,9 +21,15 @@ struct SnapshotOverrides {
 
 // Settings from the configuration (limits, authserv-id) plus the S/MIME pipeline on
 // `keystore` (null keystore: every message tempfails until a reload opens it).
+// `recorder` is the audit trail decisions are written to (null: none).
 std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
                                               const SnapshotOverrides& overrides,
-                                              std::shared_ptr<keystore::Keystore> keystore);
+                                              std::shared_ptr<keystore::Keystore> keystore,
+                                              std::shared_ptr<audit::Recorder> recorder = nullptr);
+
+// Opens the configured audit trail (audit.database) for appending; when it cannot be
+// opened, a recorder that refuses every record, so audit.on_audit_failure applies.
+std::shared_ptr<audit::Recorder> open_audit_trail(const policy::Config& config);
 
 // Opens the configured keystore read-only with its key-encryption secret.
 policy::Result<std::shared_ptr<keystore::Keystore>> open_keystore(const policy::Config& config);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "audit/trail.h"
 #include "keystore/keystore.h"
 #include "smime/x509.h"
 #include "tests/common/test_support.h"
@@ -34,6 +35,7 @@ std::string config_text(std::string_view authserv_id, const fs::path& dir) {
   return "[daemon]\nuser = \"root\"\ngroup = \"root\"\nlog_level = \"info\"\n"
          "[keystore]\npath = \"" + (dir / "keystore.db").string() + "\"\nsecret_file = \"" +
          (dir / "secret").string() + "\"\n"
+         "[audit]\ndatabase = \"" + (dir / "audit.db").string() + "\"\n"
          "[milter]\nauthserv_id = \"" + std::string(authserv_id) + "\"\n"
          "[limits]\nmax_message_size = 100000\nspool_threshold = 4096\n";
 }
@@ -95,6 +97,18 @@ TEST_F(Daemon, LogsOneLinePerMessageStartingWithTheQueueId) {
   EXPECT_NE(log.find("info FORGE1: verdict=continue from=<mallory@example.net> rcpts=1"),
             std::string::npos) << log;
   EXPECT_NE(log.find("info FORGE2: verdict=continue"), std::string::npos) << log;
+  // Each decision is in the configured audit trail, with its envelope.
+  auto trail = audit::Trail::open_read_only((*dir_ / "audit.db").string());
+  ASSERT_TRUE(trail.has_value()) << trail.error().message();
+  audit::Filter f;
+  f.sender = "mallory@example.net";
+  auto rows = (*trail)->search(f);
+  ASSERT_TRUE(rows.has_value()) << rows.error().message();
+  bool forge1 = false;
+  for (const auto& e : *rows) {
+    forge1 = forge1 || (e.queue_id == "FORGE1" && e.verdict == "accept" && e.direction == "inbound");
+  }
+  EXPECT_TRUE(forge1) << rows->size() << " records from mallory";
 }
 
 TEST_F(Daemon, SighupReloadsConfigurationAndKeepsServing) {
