@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
+#include "cli/ks_audit.h"
 #include "cli/ks_common.h"
 #include "cli/registry.h"
 #include "keystore/kek.h"
@@ -26,10 +27,16 @@ void add_init(CLI::App& app, Globals& g, int& rc) {
   add_common_options(cmd, *o, g);
   cmd->add_flag("--create-secret", *create_secret,
                 "also create the key-encryption secret file (mode 0600)");
+  add_audit_options(cmd, *o);
   cmd->callback([&g, &rc, o, create_secret] {
     auto loc = locate(g, *o);
     if (!loc) {
       rc = fail(loc.error());
+      return;
+    }
+    auto trail = AdminAudit::open(g, *o);
+    if (!trail) {
+      rc = fail(trail.error());
       return;
     }
     if (*create_secret) {
@@ -58,7 +65,12 @@ void add_init(CLI::App& app, Globals& g, int& rc) {
       std::printf("keystore %s ready (schema version %lld)\n", loc->db_path.c_str(),
                   static_cast<long long>(keystore::schema_version_known()));
     }
-    rc = kExitOk;
+    audit::AdminRecord rec;
+    rec.action = "init";
+    rec.detail = "keystore " + loc->db_path + " schema version " +
+                 std::to_string(keystore::schema_version_known()) +
+                 (*create_secret ? ", new key-encryption secret" : "");
+    rc = trail->record(std::move(rec));
   });
 }
 
@@ -71,7 +83,13 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
   auto files = std::make_shared<std::vector<std::string>>();
   add->add_option("file", *files, "certificate file")->required();
   add_common_options(add, *o, g);
+  add_audit_options(add, *o);
   add->callback([&g, &rc, o, files] {
+    auto trail = AdminAudit::open(g, *o);
+    if (!trail) {
+      rc = fail(trail.error());
+      return;
+    }
     auto ks = open_keystore(g, *o, false);
     if (!ks) {
       rc = fail(ks.error());
@@ -95,6 +113,12 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
         if (!r) {
           rc = fail(r.error(), f);
           return;
+        }
+        if (r->changed) {
+          if (const int code = trail->record(cert_admin_record("trust-add", *r)); code != 0) {
+            rc = code;
+            return;
+          }
         }
         out.push_back(
             {{"fingerprint", r->fingerprint}, {"subject", r->subject}, {"changed", r->changed}});
@@ -140,7 +164,13 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
   auto fp = std::make_shared<std::string>();
   rm->add_option("fingerprint", *fp, "SHA-256 fingerprint (hex)")->required();
   add_common_options(rm, *o, g);
+  add_audit_options(rm, *o);
   rm->callback([&g, &rc, o, fp] {
+    auto trail = AdminAudit::open(g, *o);
+    if (!trail) {
+      rc = fail(trail.error());
+      return;
+    }
     auto ks = open_keystore(g, *o, false);
     if (!ks) {
       rc = fail(ks.error());
@@ -151,7 +181,10 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
       return;
     }
     std::printf("removed %s\n", fp->c_str());
-    rc = kExitOk;
+    audit::AdminRecord rec;
+    rec.action = "trust-remove";
+    rec.fingerprint = *fp;
+    rc = trail->record(std::move(rec));
   });
 }
 
@@ -165,7 +198,13 @@ void add_revoke(CLI::App& app, Globals& g, int& rc) {
   cmd->add_option("--reason", *reason, "RFC 5280 reason, e.g. keyCompromise for a lost key")
       ->required();
   add_common_options(cmd, *o, g);
+  add_audit_options(cmd, *o);
   cmd->callback([&g, &rc, o, query, reason] {
+    auto trail = AdminAudit::open(g, *o);
+    if (!trail) {
+      rc = fail(trail.error());
+      return;
+    }
     auto ks = open_keystore(g, *o, false);
     auto r = ks ? (*ks)->revoke(*query, *reason, actor_name(*o))
                 : policy::Result<std::vector<std::string>>(ks.error());
@@ -181,7 +220,42 @@ void add_revoke(CLI::App& app, Globals& g, int& rc) {
       }
     }
     rc = kExitOk;
+    for (const auto& fp : *r) {
+      audit::AdminRecord rec;
+      rec.action = "revoke";
+      rec.fingerprint = fp;
+      rec.reason = *reason;
+      rec.detail = "revoked by " + *query;
+      if (const int code = trail->record(std::move(rec)); code != 0) {
+        rc = code;
+      }
+    }
   });
+}
+
+// crl-import, then one revoke record per held certificate the CRL newly revoked.
+int record_crl(const AdminAudit& trail, const keystore::CrlOutcome& r) {
+  audit::AdminRecord rec;
+  rec.action = "crl-import";
+  rec.subject = r.issuer;
+  rec.detail = "CRL number " + r.crl_number + ", " + std::to_string(r.revoked_entries) +
+               " entries, " + std::to_string(r.newly_revoked.size()) +
+               " held certificate(s) newly revoked";
+  if (const int code = trail.record(std::move(rec)); code != 0) {
+    return code;
+  }
+  for (const auto& n : r.newly_revoked) {
+    audit::AdminRecord rv;
+    rv.action = "revoke";
+    rv.fingerprint = n.fingerprint;
+    rv.serial_hex = n.serial;
+    rv.reason = n.reason;
+    rv.detail = "CRL " + r.crl_number + " from " + r.issuer;
+    if (const int code = trail.record(std::move(rv)); code != 0) {
+      return code;
+    }
+  }
+  return kExitOk;
 }
 
 void add_crl(CLI::App& app, Globals& g, int& rc) {
@@ -193,7 +267,13 @@ void add_crl(CLI::App& app, Globals& g, int& rc) {
   auto file = std::make_shared<std::string>();
   imp->add_option("file", *file, "CRL file (PEM or DER)")->required();
   add_common_options(imp, *o, g);
+  add_audit_options(imp, *o);
   imp->callback([&g, &rc, o, file] {
+    auto trail = AdminAudit::open(g, *o);
+    if (!trail) {
+      rc = fail(trail.error());
+      return;
+    }
     Errc err = Errc::kOk;
     std::string detail;
     const std::string data = read_text_file(*file, &err, &detail);
@@ -227,7 +307,7 @@ void add_crl(CLI::App& app, Globals& g, int& rc) {
       std::printf("CRL %s from %s already held: unchanged\n", r->crl_number.c_str(),
                   r->issuer.c_str());
     }
-    rc = kExitOk;
+    rc = r->changed ? record_crl(*trail, *r) : kExitOk;
   });
 }
 

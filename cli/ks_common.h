@@ -21,7 +21,9 @@ namespace cli::ks {
 struct KsOptions {
   std::string secret_file;  // --secret-file (overrides the configuration)
   bool allow_unsafe = false;
-  std::string actor;  // --by (default: $SUDO_USER, $USER, "admin")
+  std::string actor;      // --by (default: $SUDO_USER, $USER, "admin")
+  std::string audit_db;   // --audit-db (overrides the configuration's audit.database)
+  bool no_audit = false;  // --no-audit: run an admin command without the audit trail
 };
 
 struct Location {

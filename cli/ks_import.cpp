@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/exit_codes.h"
+#include "cli/ks_audit.h"
 #include "cli/ks_common.h"
 #include "smime/x509.h"
 
@@ -219,10 +220,31 @@ void progress(std::size_t done, std::size_t total) {
   }
 }
 
+// cert-import (and key-import when a key was stored) for a change.
+int record_import(const AdminAudit& trail, const keystore::ImportRequest& req,
+                  const keystore::ImportOutcome& r) {
+  if (r.changed) {
+    auto rec = cert_admin_record("cert-import", r, req.owner, req.department);
+    rec.detail +=
+        (rec.detail.empty() ? "type=" : " type=") + std::string(keystore::cert_type_name(req.type));
+    if (const int code = trail.record(std::move(rec)); code != kExitOk) {
+      return code;
+    }
+  }
+  if (r.key_stored) {
+    return trail.record(cert_admin_record("key-import", r, req.owner, req.department));
+  }
+  return kExitOk;
+}
+
 int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
   auto items = collect_items(a);
   if (!items) {
     return fail(items.error(), a.path);
+  }
+  auto trail = AdminAudit::open(g, o);
+  if (!trail) {
+    return fail(trail.error());
   }
   auto ks = open_keystore(g, o, true);
   if (!ks) {
@@ -251,6 +273,9 @@ int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
         return fail(r.error(), it.file);
       }
     } else {
+      if (const int code = record_import(*trail, *req, *r); code != kExitOk) {
+        return code;  // fail closed: stop the batch when the trail stops recording
+      }
       Json j{{"file", it.file},
              {"fingerprint", r->fingerprint},
              {"subject", r->subject},
@@ -306,6 +331,7 @@ void add_import_command(CLI::App& app, Globals& g, int& rc) {
   cmd->add_flag("--allow-expired", a->allow_expired,
                 "accept an expired certificate (it is never used)");
   add_common_options(cmd, *o, g);
+  add_audit_options(cmd, *o);
   cmd->callback([&g, &rc, o, a] { rc = run_import(g, *o, *a); });
 }
 

@@ -172,6 +172,9 @@ policy::Result<ImportOutcome> Keystore::add_anchor(const X509& cert, std::string
   ImportOutcome out;
   out.fingerprint = info.fingerprint_sha256;
   out.subject = info.subject;
+  out.serial = detail::norm_serial(info.serial_hex);
+  out.not_before = info.not_before;
+  out.not_after = info.not_after;
   out.changed = db_.changes() > 0;
   if (out.changed) {
     if (auto s = history_locked(out.fingerprint, "anchor-added", info.subject, actor); !s) {

@@ -2,6 +2,7 @@
 // its issuer's certificate held in the directory (anchor or intermediate), and only
 // when its CRL number is not lower than the one held (RFC 5280 5.2.3). Its entries
 // replace the previous CRL's entries for that issuer in one transaction.
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -84,6 +85,51 @@ std::vector<Entry> crl_entries(const X509_CRL& crl) {
 
 }  // namespace
 
+policy::Result<std::vector<CrlRevocation>> Keystore::crl_revoked_locked(
+    std::string_view issuer_der) {
+  auto st = db_.prepare(
+      "SELECT c.fingerprint, c.serial, min(r.reason) FROM certs c JOIN revocations r "
+      "ON r.issuer_der=c.issuer_der AND r.serial=c.serial WHERE c.issuer_der=?1 "
+      "GROUP BY c.fingerprint ORDER BY c.fingerprint");
+  if (!st) {
+    return std::move(st).error();
+  }
+  st->bind_blob(1, issuer_der);
+  std::vector<CrlRevocation> out;
+  for (;;) {
+    auto r = st->step();
+    if (!r) {
+      return std::move(r).error();
+    }
+    if (!*r) {
+      return out;
+    }
+    out.push_back({st->col_text(0), st->col_text(1), st->col_text(2)});
+  }
+}
+
+policy::Status Keystore::record_newly_revoked_locked(std::string_view issuer_der,
+                                                     const std::vector<CrlRevocation>& before,
+                                                     std::string_view actor, CrlOutcome& out) {
+  auto after = crl_revoked_locked(issuer_der);
+  if (!after) {
+    return std::move(after).error();
+  }
+  for (auto& r : *after) {
+    const bool held = std::any_of(before.begin(), before.end(), [&](const CrlRevocation& b) {
+      return b.fingerprint == r.fingerprint;
+    });
+    if (held) {
+      continue;
+    }
+    if (auto s = history_locked(r.fingerprint, "revoked", r.reason + " (CRL)", actor); !s) {
+      return s;
+    }
+    out.newly_revoked.push_back(std::move(r));
+  }
+  return {};
+}
+
 policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string_view actor) {
   auto* c = const_cast<X509_CRL*>(&crl);  // OpenSSL 3.0 getters are not all const
   const X509_NAME* issuer_name = ::X509_CRL_get_issuer(c);
@@ -149,6 +195,10 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
   if (!tx) {
     return std::move(tx).error();
   }
+  auto before = crl_revoked_locked(issuer_der);
+  if (!before) {
+    return std::move(before).error();
+  }
   auto del = db_.prepare("DELETE FROM revocations WHERE issuer_der=?1 AND source='crl'");
   if (!del) {
     return std::move(del).error();
@@ -196,6 +246,9 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
       .bind_blob(6, crl_der)
       .bind(7, now);
   if (auto s = up->run(); !s) {
+    return s.error();
+  }
+  if (auto s = record_newly_revoked_locked(issuer_der, *before, actor, out); !s) {
     return s.error();
   }
   if (auto s = history_locked(

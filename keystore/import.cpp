@@ -203,7 +203,14 @@ policy::Result<ImportOutcome> Keystore::import_locked(const ImportRequest& req, 
     return unexpected(chain.error().code(),
                       "certificate " + info.subject + ": " + chain.error().detail());
   }
-  ImportOutcome out{info.fingerprint_sha256, info.subject, info.emails, false, false};
+  ImportOutcome out{info.fingerprint_sha256,
+                    info.subject,
+                    info.emails,
+                    false,
+                    false,
+                    detail::norm_serial(info.serial_hex),
+                    info.not_before,
+                    info.not_after};
   auto tx = Transaction::begin(db_);
   if (!tx) {
     return std::move(tx).error();

@@ -94,12 +94,39 @@ struct ImportOutcome {
   std::vector<std::string> emails;
   bool changed = false;  // false: the same thing was already held
   bool key_stored = false;
+  std::string serial;  // lowercase hex
+  std::int64_t not_before = 0, not_after = 0;
+};
+
+// A held certificate a CRL import newly found revoked.
+struct CrlRevocation {
+  std::string fingerprint, serial, reason;
 };
 
 struct CrlOutcome {
   std::string issuer, crl_number;
   std::size_t revoked_entries = 0;
   bool changed = false;
+  std::vector<CrlRevocation> newly_revoked;  // held certificates not revoked before
+};
+
+// A staff member (staff.cpp). status: "active" or "inactive".
+struct StaffRecord {
+  std::string name, employee_no, department, status = "active";
+  std::vector<std::string> emails;        // lowercase
+  std::vector<std::string> fingerprints;  // certificates owned (read only)
+};
+
+// Fields to change; nullopt / empty leaves them as they are.
+struct StaffChange {
+  std::optional<std::string> employee_no, department, status;
+  std::vector<std::string> add_emails, remove_emails;
+};
+
+// One lifecycle event. `subject` is a certificate fingerprint, or "staff:NAME".
+struct HistoryEntry {
+  std::int64_t at = 0;
+  std::string subject, event, detail, actor;
 };
 
 class Keystore final : public smime::KeyProvider,
@@ -142,6 +169,30 @@ class Keystore final : public smime::KeyProvider,
   // Records recipient capabilities (e.g. from a verified signature's SMIMECapabilities).
   policy::Status set_capabilities(std::string_view fingerprint, const Capabilities& caps);
 
+  // --- harvesting (harvest.cpp) ---
+  // Stores an external correspondent's certificate taken from a verified signature,
+  // origin "harvested", with its capabilities. The chain must lead to an anchor and the
+  // certificate be valid now; a certificate already held only gets its capabilities
+  // updated (changed=false). Needs a writable handle (open with read_only=false).
+  policy::Result<ImportOutcome> harvest(const X509& cert,
+                                        const std::vector<smime::ossl::Cert>& chain,
+                                        const Capabilities& caps);
+
+  // --- staff (staff.cpp) ---
+  // kConflict when the name exists, kInvalidArgument for an empty name, bad status or
+  // address.
+  policy::Result<StaffRecord> add_staff(const StaffRecord& staff, std::string_view actor);
+  // kNotFound when no such staff member.
+  policy::Result<StaffRecord> update_staff(std::string_view name, const StaffChange& change,
+                                           std::string_view actor);
+  // kConflict while certificates still name them as owner (set status inactive instead).
+  policy::Status remove_staff(std::string_view name, std::string_view actor);
+  policy::Result<std::vector<StaffRecord>> list_staff();
+  policy::Result<StaffRecord> find_staff(std::string_view name);  // kNotFound
+  // Lifecycle history, oldest first: by fingerprint (64 hex), address (contains '@';
+  // its certificates and staff members), staff name, or everything for "".
+  policy::Result<std::vector<HistoryEntry>> history(std::string_view query);
+
  private:
   struct CachedKey {
     smime::ossl::PKey key;
@@ -176,6 +227,16 @@ class Keystore final : public smime::KeyProvider,
                                                   const smime::CertInfo& info);
   policy::Status store_key_locked(std::int64_t cert_id, const std::string& fingerprint,
                                   const EVP_PKEY& key, std::string_view actor);
+  policy::Result<StaffRecord> staff_locked(std::string_view name);
+  policy::Result<std::int64_t> set_staff_fields_locked(std::string_view name,
+                                                       const StaffChange& change);
+  policy::Status staff_emails_locked(std::int64_t id, const std::vector<std::string>& add,
+                                     const std::vector<std::string>& remove);
+  // Held certificates from `issuer_der` with any revocation recorded.
+  policy::Result<std::vector<CrlRevocation>> crl_revoked_locked(std::string_view issuer_der);
+  policy::Status record_newly_revoked_locked(std::string_view issuer_der,
+                                             const std::vector<CrlRevocation>& before,
+                                             std::string_view actor, CrlOutcome& out);
   policy::Result<ImportOutcome> import_locked(const ImportRequest& req, const X509& leaf,
                                               const EVP_PKEY* key);
 

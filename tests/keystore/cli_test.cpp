@@ -21,6 +21,8 @@ class SmimectlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     testsupport::write_file(dir_ / "pass", "test-pass\n", 0600);
+    // Admin commands refuse to run without an audit trail: the configuration names one.
+    testsupport::write_file(conf(), "[audit]\ndatabase = \"" + trail() + "\"\n", 0600);
     auto r = ctl({"init", "--secret-file", secret(), "--create-secret"});
     ASSERT_EQ(r.exit_code, 0) << r.out;
     r = ctl({"trust", "add", pki("root.crt").string()});
@@ -28,8 +30,10 @@ class SmimectlTest : public ::testing::Test {
   }
   std::string db() const { return (dir_ / "ks.db").string(); }
   std::string secret() const { return (dir_ / "secret").string(); }
+  std::string conf() const { return (dir_ / "smime-milter.conf").string(); }
+  std::string trail() const { return (dir_ / "audit.db").string(); }
   testsupport::CommandResult ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {SMIMECTL_PATH, "--db", db()});
+    args.insert(args.begin(), {SMIMECTL_PATH, "-c", conf(), "--db", db()});
     return run(args);
   }
   testsupport::CommandResult import(const std::string& file, std::vector<std::string> extra = {}) {
@@ -191,7 +195,9 @@ TEST(SmimectlConfig, KeystoreLocationFromTheConfiguration) {
   testsupport::TempDir dir;
   const std::string cfg = (dir / "smime-milter.conf").string();
   testsupport::write_file(cfg, "[keystore]\npath = \"" + (dir / "ks.db").string() +
-                                   "\"\nsecret_file = \"" + (dir / "secret").string() + "\"\n");
+                                   "\"\nsecret_file = \"" + (dir / "secret").string() +
+                                   "\"\n[audit]\ndatabase = \"" + (dir / "audit.db").string() +
+                                   "\"\n");
   auto r = run({SMIMECTL_PATH, "-c", cfg, "init", "--create-secret"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_TRUE(fs::exists(dir / "secret"));
