@@ -73,11 +73,16 @@ void fill_envelope(const Message& m, const Outcome& o, audit::DecisionRecord& r)
 std::string audit_verdict_name(Verdict v) noexcept {
   switch (v) {
     case Verdict::kContinue:
-    case Verdict::kAccept: return "accept";
-    case Verdict::kReject: return "reject";
-    case Verdict::kTempfail: return "tempfail";
-    case Verdict::kDiscard: return "discard";
-    case Verdict::kQuarantine: return "quarantine";
+    case Verdict::kAccept:
+      return "accept";
+    case Verdict::kReject:
+      return "reject";
+    case Verdict::kTempfail:
+      return "tempfail";
+    case Verdict::kDiscard:
+      return "discard";
+    case Verdict::kQuarantine:
+      return "quarantine";
   }
   return "tempfail";
 }

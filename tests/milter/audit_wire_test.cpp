@@ -1,13 +1,12 @@
 // The milter's audit wiring: SmimePipeline through Session with a real keystore (staff
 // with departments) and a real audit::Trail file; a failing Recorder for fault
 // injection (on_audit_failure); department rules; log_why lines.
+#include <sstream>
+
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
-
 #include <sqlite3.h>
-
-#include <sstream>
 
 #include "audit/trail.h"
 #include "keystore/keystore.h"
@@ -75,8 +74,8 @@ class AuditWireTest : public ::testing::Test {
     const std::pair<const char*, const char*> staff[] = {
         {"alice", "Dinas Kominfo"}, {"bob", "Bappeda"}, {"revoked", "Bappeda"}};
     for (const auto& [name, dept] : staff) {
-      auto p12 = smime::parse_pkcs12(testsupport::read_file(pki(std::string(name) + ".p12")),
-                                     "test-pass");
+      auto p12 =
+          smime::parse_pkcs12(testsupport::read_file(pki(std::string(name) + ".p12")), "test-pass");
       ASSERT_TRUE(p12.has_value()) << name;
       keystore::ImportRequest req;
       req.certs.push_back(std::move(p12->cert));
@@ -211,8 +210,8 @@ TEST_F(AuditWireTest, UnwritableTrailTempfailsByDefaultAndDeliversNothing) {
 
 TEST_F(AuditWireTest, UnwritableTrailAppliesTheConfiguredAction) {
   auto rec = std::make_shared<FakeRecorder>(true);
-  Outcome o = run("[audit]\non_audit_failure = \"accept\"\n", kPlain, rec, "alice",
-                  {"bob@example.gov"});
+  Outcome o =
+      run("[audit]\non_audit_failure = \"accept\"\n", kPlain, rec, "alice", {"bob@example.gov"});
   EXPECT_EQ(o.verdict, Verdict::kContinue) << o.summary;
   EXPECT_TRUE(o.new_body.has_value()) << "accepted as processed (signed and encrypted)";
   EXPECT_NE(o.summary.find("audit=failed"), std::string::npos) << o.summary;
@@ -257,8 +256,7 @@ TEST_F(AuditWireTest, DepartmentFromTheKeystoreSelectsTheRule) {
   EXPECT_EQ(rec->last.department, "Dinas Kominfo");
   EXPECT_FALSE(has(rec->last.actions, "encrypt"));
   sender_ = "<bob@example.gov>";
-  const std::string from_bob =
-      "From: bob@example.gov\nTo: alice@example.gov\nSubject: s\n\nbody\n";
+  const std::string from_bob = "From: bob@example.gov\nTo: alice@example.gov\nSubject: s\n\nbody\n";
   o = run(cfg, from_bob, rec, "bob", {"alice@example.gov"});
   EXPECT_NE(o.summary.find("rule=default"), std::string::npos) << o.summary;
   EXPECT_EQ(rec->last.department, "Bappeda");
@@ -270,8 +268,8 @@ TEST_F(AuditWireTest, RevokedSignerIsAnIncident) {
   auto t = trail("revoked.db");
   ASSERT_TRUE(t);
   const Outcome o = run("[default]\nsign = \"required\"\n",
-                        "From: revoked@example.gov\nTo: x@elsewhere.example\nSubject: s\n\nb\n",
-                        t, "revoked", {"x@elsewhere.example"});
+                        "From: revoked@example.gov\nTo: x@elsewhere.example\nSubject: s\n\nb\n", t,
+                        "revoked", {"x@elsewhere.example"});
   EXPECT_NE(o.verdict, Verdict::kContinue);
   audit::Filter f;
   f.incidents_only = true;
