@@ -79,6 +79,9 @@ internal_hosts = [] # only SMTP AUTH makes mail outbound in this demo
 path = "$WORK/milter/keystore.db"
 secret_file = "$WORK/milter/keystore.secret"
 
+[audit]             # smimectl records every keystore change here (fail closed)
+database = "$WORK/milter/audit.db"
+
 [[rule]]
 name = "official"
 sign = "required"

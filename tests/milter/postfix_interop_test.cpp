@@ -55,7 +55,8 @@ class PostfixInterop : public ::testing::Test {
                                 "\"\ninternal_hosts = []\n"
                                 "[keystore]\npath = \"" +
                                 (d / "k.db").string() + "\"\nsecret_file = \"" +
-                                (d / "secret").string() +
+                                (d / "secret").string() + "\"\n[audit]\ndatabase = \"" +
+                                (d / "audit.db").string() +
                                 "\"\n"
                                 "[[rule]]\nname = \"official\"\nsign = \"required\"\n"
                                 "[rule.match]\nsender = [\"*@example.gov\"]\n",

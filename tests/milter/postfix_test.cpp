@@ -2,12 +2,12 @@
 // smtp-sink and opened by openssl for each recipient, refusals reaching the SMTP client
 // with nothing delivered, a revocation taking effect without restart, inbound
 // verification with Authentication-Results, and a dead milter keeping mail queued.
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <atomic>
 #include <memory>
+#include <signal.h>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "keystore/keystore.h"
 #include "smime/x509.h"
@@ -32,10 +32,12 @@ class PostfixMilter : public ::testing::Test {
         d / "m.conf",
         "[daemon]\nuser = \"root\"\ngroup = \"postfix\"\n"  // smtpd connects as postfix
         "[milter]\nauthserv_id = \"mx.example.gov\"\ninternal_hosts = []\n"
-        "[keystore]\npath = \"" + (d / "k.db").string() + "\"\nsecret_file = \"" +
-            (d / "secret").string() + "\"\n"
-        "[[rule]]\nname = \"official\"\nsign = \"required\"\n"
-        "[rule.match]\nsender = [\"*@example.gov\"]\n",
+        "[keystore]\npath = \"" +
+            (d / "k.db").string() + "\"\nsecret_file = \"" + (d / "secret").string() +
+            "\"\n[audit]\ndatabase = \"" + (d / "audit.db").string() +
+            "\"\n"
+            "[[rule]]\nname = \"official\"\nsign = \"required\"\n"
+            "[rule.match]\nsender = [\"*@example.gov\"]\n",
         0644);
     testsupport::write_file(d / "pass", "test-pass\n", 0600);
     ctl_ok({"init", "--create-secret"});
@@ -59,8 +61,8 @@ class PostfixMilter : public ::testing::Test {
     delete dir_;
   }
   static void start_milter() {
-    milter_ = new harness::MilterProcess(SMIME_MILTER_BINARY,
-                                         {"-f", "-c", (*dir_ / "m.conf").string()});
+    milter_ =
+        new harness::MilterProcess(SMIME_MILTER_BINARY, {"-f", "-c", (*dir_ / "m.conf").string()});
     const fs::path link = *dir_ / "milter.sock";
     fs::remove(link);
     fs::create_symlink(milter_->socket_path(), link);
@@ -73,7 +75,8 @@ class PostfixMilter : public ::testing::Test {
     const auto r = ctl(args);
     ASSERT_EQ(r.exit_code, 0) << r.out;
   }
-  static testsupport::CommandResult openssl_cms(std::vector<std::string> args, const std::string& in) {
+  static testsupport::CommandResult openssl_cms(std::vector<std::string> args,
+                                                const std::string& in) {
     const fs::path f = *dir_ / "cms-in.eml";
     testsupport::write_file(f, in);
     args.insert(args.begin(), {"openssl", "cms"});
@@ -103,9 +106,11 @@ harness::PostfixInstance* PostfixMilter::postfix_ = nullptr;
 
 TEST_F(PostfixMilter, OutboundArrivesSignedAndEncryptedForEachRecipient) {
   postfix_->clear_captured();
-  const auto r = postfix_->submit(
-      mail("alice", "alice@example.gov", {"bob@example.gov", "erin@partner.example"}, "Official text."));
-  ASSERT_TRUE(r.accepted()) << r.error << " auth=" << r.auth.code << " " << r.auth.text << " end=" << r.end.code << " " << r.end.text << "\n" << milter_->output() << postfix_->log();
+  const auto r = postfix_->submit(mail(
+      "alice", "alice@example.gov", {"bob@example.gov", "erin@partner.example"}, "Official text."));
+  ASSERT_TRUE(r.accepted()) << r.error << " auth=" << r.auth.code << " " << r.auth.text
+                            << " end=" << r.end.code << " " << r.end.text << "\n"
+                            << milter_->output() << postfix_->log();
   const auto got = postfix_->wait_for_messages(1);
   ASSERT_EQ(got.size(), 1U) << postfix_->log();
   const std::string& msg = got[0].message;
@@ -141,11 +146,14 @@ TEST_F(PostfixMilter, AliceCannotSignAsKepala) {
 
 TEST_F(PostfixMilter, RevocationTakesEffectForTheNextMessageWithoutRestart) {
   postfix_->clear_captured();
-  auto first = postfix_->submit(mail("kepala", "kepala@example.gov", {"x@elsewhere.example"}, "One."));
-  ASSERT_TRUE(first.accepted()) << first.end.code << " " << first.end.text << "\n" << milter_->output();
+  auto first =
+      postfix_->submit(mail("kepala", "kepala@example.gov", {"x@elsewhere.example"}, "One."));
+  ASSERT_TRUE(first.accepted()) << first.end.code << " " << first.end.text << "\n"
+                                << milter_->output();
   ASSERT_EQ(postfix_->wait_for_messages(1).size(), 1U);
   ctl_ok({"revoke", "kepala@example.gov", "--reason", "keyCompromise"});
-  auto second = postfix_->submit(mail("kepala", "kepala@example.gov", {"x@elsewhere.example"}, "Two."));
+  auto second =
+      postfix_->submit(mail("kepala", "kepala@example.gov", {"x@elsewhere.example"}, "Two."));
   EXPECT_EQ(second.end.code / 100, 5) << second.end.code << " " << second.end.text;
   EXPECT_TRUE(postfix_->wait_for_queue_empty());
   EXPECT_EQ(postfix_->captured().size(), 1U);
@@ -155,15 +163,18 @@ TEST_F(PostfixMilter, InboundSignedMailGetsAuthenticationResultsForgedOneRemoved
   postfix_->clear_captured();
   testsupport::write_file(*dir_ / "entity.txt",
                           "Content-Type: text/plain\r\n\r\nFrom the partner.\r\n");
-  const auto s = testsupport::run({"openssl", "cms", "-sign", "-signer", pki("dave.crt").string(),
-                                   "-inkey", pki("dave.key").string(), "-certfile",
-                                   pki("inter.crt").string(), "-in", (*dir_ / "entity.txt").string()});
+  const auto s =
+      testsupport::run({"openssl", "cms", "-sign", "-signer", pki("dave.crt").string(), "-inkey",
+                        pki("dave.key").string(), "-certfile", pki("inter.crt").string(), "-in",
+                        (*dir_ / "entity.txt").string()});
   ASSERT_EQ(s.exit_code, 0) << s.out;
   harness::Message m;
   m.from = "dave@partner.example";
   m.to = {"alice@example.gov"};
-  m.data = "From: dave@partner.example\nTo: alice@example.gov\nSubject: signed\n"
-           "Authentication-Results: mx.example.gov; smime=pass (forged)\n" + s.out;
+  m.data =
+      "From: dave@partner.example\nTo: alice@example.gov\nSubject: signed\n"
+      "Authentication-Results: mx.example.gov; smime=pass (forged)\n" +
+      s.out;
   const auto r = postfix_->submit(m);
   ASSERT_TRUE(r.accepted()) << r.end.code << " " << r.end.text;
   const auto got = postfix_->wait_for_messages(1);
@@ -183,8 +194,9 @@ TEST_F(PostfixMilter, TwentyConcurrentSessionsTwoHundredMessagesAllSigned) {
   for (int c = 0; c < kClients; ++c) {
     clients.emplace_back([c, &accepted] {
       for (int i = 0; i < kEach; ++i) {
-        const auto r = postfix_->submit(mail("alice", "alice@example.gov", {"x@elsewhere.example"},
-                                             "Load " + std::to_string(c) + "/" + std::to_string(i)));
+        const auto r =
+            postfix_->submit(mail("alice", "alice@example.gov", {"x@elsewhere.example"},
+                                  "Load " + std::to_string(c) + "/" + std::to_string(i)));
         accepted += r.accepted() ? 1 : 0;
       }
     });
@@ -208,11 +220,12 @@ TEST_F(PostfixMilter, DeadMilterKeepsMailQueuedNothingUnsigned) {
   ::kill(milter_->pid(), SIGKILL);
   delete milter_;
   milter_ = nullptr;
-  const auto r = postfix_->submit(mail("alice", "alice@example.gov", {"x@elsewhere.example"}, "Queued."));
+  const auto r =
+      postfix_->submit(mail("alice", "alice@example.gov", {"x@elsewhere.example"}, "Queued."));
   // milter_default_action = tempfail: refused with 4xx at the first stage Postfix asks
   // the milter (connect), so the sender keeps the message queued.
   EXPECT_FALSE(r.accepted());
-  const int first_refusal = r.ehlo.code >= 400 ? r.ehlo.code
+  const int first_refusal = r.ehlo.code >= 400   ? r.ehlo.code
                             : r.auth.code >= 400 ? r.auth.code
                             : r.mail.code >= 400 ? r.mail.code
                                                  : r.end.code;
@@ -230,7 +243,8 @@ TEST_F(PostfixMilter, DeadMilterKeepsMailQueuedNothingUnsigned) {
     EXPECT_NE(again.end.code / 100, 5) << "never a permanent refusal: " << again.end.text;
   }
   ASSERT_TRUE(again.accepted()) << again.error << " auth=" << again.auth.code << " "
-                                << again.auth.text << "\n" << milter_->output();
+                                << again.auth.text << "\n"
+                                << milter_->output();
   const auto got = postfix_->wait_for_messages(1);
   ASSERT_EQ(got.size(), 1U);
   EXPECT_NE(got[0].message.find("multipart/signed"), std::string::npos);
