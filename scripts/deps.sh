@@ -11,7 +11,7 @@ PACKAGES=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
   # real peers used by the tests and the demo
   postfix libsasl2-modules swaks miltertest gpgsm gnupg libnss3-tools sqlite3 procps iproute2
-  ca-certificates dpkg-dev
+  ca-certificates dpkg-dev lintian
   faketime
 )
 
