@@ -15,7 +15,9 @@ class ProcessCli : public ::testing::Test {
     dir_ = new testsupport::TempDir();
     testsupport::write_file(*dir_ / "c.conf",
                             "[keystore]\npath = \"" + (*dir_ / "k.db").string() +
-                                "\"\nsecret_file = \"" + (*dir_ / "secret").string() + "\"\n",
+                                "\"\nsecret_file = \"" + (*dir_ / "secret").string() +
+                                "\"\n[audit]\ndatabase = \"" + (*dir_ / "audit.db").string() +
+                                "\"\n",
                             0644);
     testsupport::write_file(*dir_ / "pass", "test-pass\n", 0600);
     ctl_ok({"init", "--create-secret"});

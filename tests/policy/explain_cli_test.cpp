@@ -133,7 +133,8 @@ TEST_F(ExplainCli, FactsFromKeystore) {
   const auto ks = [&](std::vector<std::string> args) {
     std::vector<std::string> argv{SMIMECTL, "--db", db};
     argv.insert(argv.end(), args.begin(), args.end());
-    argv.insert(argv.end(), {"--secret-file", secret});
+    // Keystore changes are recorded in an audit trail (they fail closed without one).
+    argv.insert(argv.end(), {"--secret-file", secret, "--audit-db", (dir_ / "audit.db").string()});
     const auto r = run(argv);
     EXPECT_EQ(r.exit_code, 0) << r.out;
   };
