@@ -152,6 +152,13 @@ TEST(DaemonStartup, CheckConfigPrintsEffectiveConfigurationOrFails) {
   EXPECT_NE(bad.out.find("inet:8891@127.0.0.1"), std::string::npos) << bad.out;
 }
 
+TEST(DaemonStartup, ThePackagedSampleConfigurationPassesCheckConfig) {
+  const std::string sample = std::string(SMIME_SOURCE_DIR) + "/packaging/smime-milter.conf";
+  const auto r = testsupport::run({kBinary, "--check-config", sample});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("[daemon]"), std::string::npos) << r.out;
+}
+
 TEST(DaemonStartup, RefusesToReplaceAFileThatIsNotASocket) {
   testsupport::TempDir dir;
   testsupport::write_file(dir / "m.conf", config_text("mx.example.org", dir.path()), 0644);
