@@ -4,25 +4,33 @@
 // snapshot (running messages keep theirs), SIGTERM/SIGINT stop accepting and wait for
 // messages in flight.
 //
-// libmilter's own signal thread also waits for HUP/TERM/INT and treats HUP as "stop".
-// Linux hands a process-directed signal to the thread-group leader when it is
-// waiting for it (kernel complete_signal()), so the main thread stays in sigwait()
-// and the reload itself runs on a helper thread.
+// libmilter's own signal thread also waits for HUP/TERM/INT (sigwait) and treats HUP
+// as "stop". Linux hands a process-directed signal to the thread-group leader whenever
+// the leader does not block it (kernel complete_signal()/wants_signal()), so: every
+// thread but the main one blocks HUP/TERM/INT from the first line of main() on; the
+// main thread installs handlers (SA_NODEFER: the signal is never blocked, not even
+// inside its own handler) that only write the signal number into a self-pipe, and it
+// unblocks them before libmilter's signal thread exists. The main thread reads the
+// pipe; the reload itself runs on a helper thread.
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <cstring>
+#include <cerrno>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -156,35 +164,82 @@ class Reloader {
   std::thread thread_;
 };
 
-// Blocks HUP/TERM/INT (inherited by every thread started later) and returns the set.
-sigset_t block_signals() {
+// The signals the daemon handles; see the comment at the top of this file.
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
+}
+
+int g_signal_pipe[2] = {-1, -1};
+
+extern "C" void on_signal(int sig) {
+  const int saved = errno;
+  const auto byte = static_cast<unsigned char>(sig);
+  // Non-blocking: when the pipe is full, pending requests are already queued.
+  [[maybe_unused]] const ssize_t n = ::write(g_signal_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+// First thing in main(): blocks HUP/TERM/INT in this thread (so every thread started
+// later inherits the block) and installs the self-pipe handlers. A signal arriving
+// during start-up stays pending until serve() unblocks it in the main thread.
+bool install_signal_handlers() {
+  const sigset_t set = handled_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  if (::pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+    return false;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART | SA_NODEFER;
+  return ::sigaction(SIGHUP, &sa, nullptr) == 0 && ::sigaction(SIGTERM, &sa, nullptr) == 0 &&
+         ::sigaction(SIGINT, &sa, nullptr) == 0;
+}
+
+// The next handled signal, waiting for it (the pipe's read end is non-blocking).
+int next_signal() {
+  for (;;) {
+    unsigned char byte = 0;
+    const ssize_t n = ::read(g_signal_pipe[0], &byte, 1);
+    if (n == 1) {
+      return byte;
+    }
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+      return SIGTERM;
+    }
+    pollfd p{g_signal_pipe[0], POLLIN, 0};
+    ::poll(&p, 1, -1);
+  }
 }
 
 int serve(const Options& opt, const policy::Config& cfg, milter::SnapshotHolder& holder,
           std::shared_ptr<keystore::Keystore> keystore, const policy::SocketSpec& sock) {
-  const sigset_t set = block_signals();
+  // Threads started here inherit the block from main(); libmilter's signal thread is
+  // started by milter_thread only once the main thread takes the signals itself.
   Reloader reloader(opt.config_path, opt.overrides, holder, std::move(keystore), cfg);
   std::atomic<bool> milter_ok{true};
   std::atomic<bool> milter_done{false};
+  std::atomic<bool> main_takes_signals{false};
   std::thread milter_thread([&] {
+    while (!main_takes_signals) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     milter_ok = milter::glue_run();
     milter_done = true;
     ::kill(::getpid(), SIGTERM);  // libmilter stopped on its own: wake the signal loop
   });
+  const sigset_t set = handled_signals();
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  main_takes_signals = true;
   spdlog::info("smime-milter started on {} (authserv-id {})", sock.libmilter,
                holder.get()->settings.authserv_id);
   for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) {
-      continue;
-    }
+    const int sig = next_signal();
     if (sig == SIGHUP) {
       reloader.request();
       continue;
@@ -285,6 +340,10 @@ int check_config(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!install_signal_handlers()) {
+    std::fprintf(stderr, "smime-milter: cannot install signal handlers: %s\n", std::strerror(errno));
+    return kExitSoftware;
+  }
   CLI::App app{"smime-milter: S/MIME signing, encryption and verification for Postfix"};
   Options opt;
   app.add_option("-c,--config", opt.config_path, "configuration file")->capture_default_str();

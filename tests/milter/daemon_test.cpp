@@ -140,6 +140,30 @@ TEST_F(Daemon, SighupReloadsConfigurationAndKeepsServing) {
   }));
 }
 
+// A reload request in the first milliseconds (while threads are still starting) and a
+// storm of them without any pause: every thread but the main one blocks HUP, so none
+// of them can end the process nor reach libmilter's signal thread (which stops on HUP).
+TEST(DaemonStartup, HupStormFromTheFirstMomentNeverStopsTheDaemon) {
+  testsupport::TempDir dir;
+  make_keystore(dir.path());
+  testsupport::write_file(dir / "m.conf", config_text("storm.example.org", dir.path()), 0644);
+  harness::MilterProcess milter(kBinary, {"-f", "-c", (dir / "m.conf").string()});
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(::kill(milter.pid(), SIGHUP), 0) << "daemon gone after " << i << " HUPs:\n"
+                                                << milter.output();
+  }
+  ASSERT_TRUE(wait_for([&] {
+    return milter.output().find("configuration reloaded") != std::string::npos;
+  })) << milter.output();
+  const fs::path scripts = SMIME_MILTERTEST_DIR;
+  const auto r = harness::run_miltertest(
+      testsupport::read_file(scripts / "forged_ar.lua"),
+      {{"socket", milter.libmilter_spec()}, {"authserv_id", "storm.example.org"},
+       {"script_dir", scripts.string()}});
+  EXPECT_EQ(r.exit_code, 0) << r.output << "\n--- milter log:\n" << milter.output();
+  EXPECT_EQ(milter.output().find("stopping"), std::string::npos) << milter.output();
+}
+
 TEST(DaemonStartup, CheckConfigPrintsEffectiveConfigurationOrFails) {
   testsupport::TempDir dir;
   testsupport::write_file(dir / "ok.conf", config_text("mx.example.org", dir.path()), 0644);
