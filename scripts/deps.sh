@@ -13,6 +13,10 @@ PACKAGES=(
   postfix libsasl2-modules swaks miltertest gpgsm gnupg libnss3-tools sqlite3 procps iproute2
   ca-certificates dpkg-dev lintian
   faketime
+  # the audit report's rendering test (headless Chromium)
+  chromium fonts-dejavu-core
+  # benchmarks (bench/): Google Benchmark, the OpenDKIM comparison row, plots
+  libbenchmark-dev opendkim opendkim-tools gnuplot-nox
 )
 
 missing=()
