@@ -83,13 +83,30 @@ std::shared_ptr<keystore::Keystore> keystore_for(const policy::Config& cfg) {
   return *ks;
 }
 
+// The writable handle verified inbound signers are harvested through, when the
+// configuration asks for harvesting; on failure harvesting is off (mail flows as usual).
+std::shared_ptr<keystore::Keystore> harvester_for(const policy::Config& cfg) {
+  if (!cfg.trust.harvest_certificates) {
+    return nullptr;
+  }
+  auto ks = milter::open_harvest_keystore(cfg);
+  if (!ks) {
+    spdlog::warn("keystore {} cannot be opened for writing, no certificates are harvested: {}",
+                 cfg.keystore.path, ks.error().message());
+    return nullptr;
+  }
+  return *ks;
+}
+
 // Reloads on request from the signal loop, off the main thread.
 class Reloader {
  public:
   Reloader(std::string path, milter::SnapshotOverrides o, milter::SnapshotHolder& holder,
-           std::shared_ptr<keystore::Keystore> keystore, const policy::Config& cfg)
+           std::shared_ptr<keystore::Keystore> keystore,
+           std::shared_ptr<keystore::Keystore> harvester, const policy::Config& cfg)
       : path_(std::move(path)), overrides_(std::move(o)), holder_(holder),
-        keystore_(std::move(keystore)), keystore_path_(cfg.keystore.path),
+        keystore_(std::move(keystore)), harvester_(std::move(harvester)),
+        keystore_path_(cfg.keystore.path),
         secret_path_(cfg.keystore.secret_file), recorder_(holder.get()->recorder),
         audit_path_(cfg.audit.database), thread_([this] { loop(); }) {}
   ~Reloader() {
@@ -134,17 +151,23 @@ class Reloader {
     const policy::KeystoreConfig& k = (*cfg)->keystore;
     // The keystore re-reads the database on every lookup, so the open handle stays
     // valid unless its location changed (and the secret may be root-only by now).
-    if (!keystore_ || k.path != keystore_path_ || k.secret_file != secret_path_) {
+    const bool moved = k.path != keystore_path_;
+    if (!keystore_ || moved || k.secret_file != secret_path_) {
       keystore_ = keystore_for(**cfg);
       keystore_path_ = k.path;
       secret_path_ = k.secret_file;
+    }
+    // Reopened (now as daemon.user: see open_harvest_keystore) only when it moved or
+    // harvesting was turned on; kept while harvesting is off, for a later reload.
+    if ((*cfg)->trust.harvest_certificates && (!harvester_ || moved)) {
+      harvester_ = harvester_for(**cfg);
     }
     // The trail is reopened when it moved or could not be opened before.
     if ((*cfg)->audit.database != audit_path_ || audit_failed()) {
       recorder_ = milter::open_audit_trail(**cfg);
       audit_path_ = (*cfg)->audit.database;
     }
-    holder_.set(milter::make_snapshot(*cfg, overrides_, keystore_, recorder_));
+    holder_.set(milter::make_snapshot(*cfg, overrides_, keystore_, recorder_, harvester_));
     spdlog::info("configuration reloaded from {} (authserv-id {})", path_,
                  holder_.get()->settings.authserv_id);
   }
@@ -152,7 +175,8 @@ class Reloader {
   std::string path_;
   milter::SnapshotOverrides overrides_;
   milter::SnapshotHolder& holder_;
-  std::shared_ptr<keystore::Keystore> keystore_;  // used by the reload thread only
+  std::shared_ptr<keystore::Keystore> keystore_;   // used by the reload thread only
+  std::shared_ptr<keystore::Keystore> harvester_;  // likewise
   std::string keystore_path_;
   std::string secret_path_;
   std::shared_ptr<audit::Recorder> recorder_;  // shared with the running snapshots
@@ -218,10 +242,12 @@ int next_signal() {
 }
 
 int serve(const Options& opt, const policy::Config& cfg, milter::SnapshotHolder& holder,
-          std::shared_ptr<keystore::Keystore> keystore, const policy::SocketSpec& sock) {
+          std::shared_ptr<keystore::Keystore> keystore,
+          std::shared_ptr<keystore::Keystore> harvester, const policy::SocketSpec& sock) {
   // Threads started here inherit the block from main(); libmilter's signal thread is
   // started by milter_thread only once the main thread takes the signals itself.
-  Reloader reloader(opt.config_path, opt.overrides, holder, std::move(keystore), cfg);
+  Reloader reloader(opt.config_path, opt.overrides, holder, std::move(keystore),
+                    std::move(harvester), cfg);
   std::atomic<bool> milter_ok{true};
   std::atomic<bool> milter_done{false};
   std::atomic<bool> main_takes_signals{false};
@@ -319,12 +345,17 @@ int run(Options opt) {
   // The audit trail runs a writer thread, so it is opened after daemon() forked, and
   // before dropping privileges (like the keystore). Every decision is recorded
   // before the MTA is answered; an unopenable trail makes on_audit_failure apply.
-  holder.set(milter::make_snapshot(*loaded, opt.overrides, keystore, milter::open_audit_trail(cfg)));
+  // The harvesting handle writes: opened after daemon() (SQLite's POSIX locks are not
+  // inherited by a forked child) and before dropping privileges (the database and its
+  // directory may belong to root; SQLite keeps the -wal/-shm files open while it lives).
+  auto harvester = harvester_for(cfg);
+  holder.set(milter::make_snapshot(*loaded, opt.overrides, keystore, milter::open_audit_trail(cfg),
+                                   harvester));
   if (auto st = milter::drop_privileges(cfg.daemon.user, cfg.daemon.group, local ? sock->path : "");
       !st) {
     return fail(st.error());
   }
-  return serve(opt, cfg, holder, std::move(keystore), *sock);
+  return serve(opt, cfg, holder, std::move(keystore), std::move(harvester), *sock);
 }
 
 int check_config(const std::string& path) {

@@ -86,4 +86,39 @@ void order_edits(std::vector<HeaderEdit>& edits) {
   });
 }
 
+std::string delivered_message(const std::vector<Header>& headers, std::string_view body,
+                              const Outcome& o) {
+  std::vector<const std::string*> value(headers.size());
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    value[i] = &headers[i].value;
+  }
+  for (const auto& e : o.header_edits) {
+    if (e.kind == HeaderEdit::Kind::kAdd) {
+      continue;
+    }
+    int n = 0;
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+      if (iequals(headers[i].name, e.name) && ++n == e.index) {
+        value[i] = e.kind == HeaderEdit::Kind::kDelete ? nullptr : &e.value;
+      }
+    }
+  }
+  std::string out;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    if (value[i] == nullptr) {
+      continue;
+    }
+    const bool changed = value[i] != &headers[i].value;
+    out += headers[i].name + (changed ? ": " : ":") + *value[i] + "\r\n";
+  }
+  for (const auto& e : o.header_edits) {
+    if (e.kind == HeaderEdit::Kind::kAdd) {
+      out += e.name + ": " + e.value + "\r\n";
+    }
+  }
+  out += "\r\n";
+  out += o.new_body ? std::string_view(*o.new_body) : body;
+  return out;
+}
+
 }  // namespace milter

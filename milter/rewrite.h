@@ -5,6 +5,7 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,5 +29,12 @@ void rewrite_to(const std::vector<Header>& original, std::string_view replacemen
 
 // Puts deletions first (per name, highest index first), then changes, then additions.
 void order_edits(std::vector<HeaderEdit>& edits);
+
+// The message as the MTA delivers it once `o` is applied to `headers` + `body`: the
+// deleted headers gone, changed ones replaced in place, added ones at the end (as
+// Postfix's smfi_addheader does), then the new body if any. Header lines end in CRLF;
+// the body is returned as given. For `smimectl process` and the tests.
+std::string delivered_message(const std::vector<Header>& headers, std::string_view body,
+                              const Outcome& o);
 
 }  // namespace milter

@@ -126,13 +126,20 @@ Verdict Session::fail_io(std::string_view what) {
   return Verdict::kTempfail;
 }
 
-Verdict Session::on_header(std::string_view name, std::string_view value) {
+std::optional<Verdict> Session::early_verdict() {
   if (!ensure_message()) {
     reply_ = {"451", "4.3.0", "S/MIME gateway not configured, try again later"};
     return Verdict::kTempfail;
   }
   if (over_limit_) {
-    return Verdict::kContinue;
+    return Verdict::kContinue;  // swallowed: the message is refused at the latest at EOM
+  }
+  return std::nullopt;
+}
+
+Verdict Session::on_header(std::string_view name, std::string_view value) {
+  if (const auto v = early_verdict()) {
+    return *v;
   }
   const Settings& s = snapshot_->settings;
   header_bytes_ += name.size() + value.size() + 3;
@@ -152,12 +159,8 @@ Verdict Session::on_eoh(const Macros& m) {
 }
 
 Verdict Session::on_body(std::span<const std::byte> chunk) {
-  if (!ensure_message()) {
-    reply_ = {"451", "4.3.0", "S/MIME gateway not configured, try again later"};
-    return Verdict::kTempfail;
-  }
-  if (over_limit_) {
-    return Verdict::kContinue;
+  if (const auto v = early_verdict()) {
+    return *v;
   }
   const Settings& s = snapshot_->settings;
   if (header_bytes_ + body_->size() + chunk.size() > s.max_message_bytes) {

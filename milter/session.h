@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,6 +50,9 @@ class Session {
   void absorb(const Macros& m);
   void reset_message() noexcept;
   bool ensure_message();
+  // For a header or body chunk: tempfail without a configuration, continue (swallow)
+  // once over a limit, nullopt when it is to be taken.
+  std::optional<Verdict> early_verdict();
   Verdict limit_exceeded(std::string_view what);
   Verdict fail_io(std::string_view what);
   void log_outcome(const Outcome& o) const;

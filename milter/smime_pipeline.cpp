@@ -4,6 +4,8 @@
 
 #include "milter/auth_results.h"
 #include "milter/department.h"
+#include "milter/harvest.h"
+#include "milter/lenient_revocation.h"
 #include "milter/rewrite.h"
 #include "policy/decide.h"
 #include "smime/decrypt.h"
@@ -23,6 +25,7 @@ struct Context {
   const policy::Config& cfg;
   const Settings& settings;
   keystore::Keystore& ks;
+  keystore::Keystore* harvester;  // writable handle for harvesting; null = none
   policy::Envelope env;
   std::string text;  // the message as it stands (serialised, then transformed)
   Outcome out;
@@ -167,13 +170,20 @@ void record_verification(audit::DecisionRecord& r, const smime::VerifyReport& re
   }
 }
 
-// Verifies `c.text`; adds Authentication-Results when `add_header`. Returns the report
-// (nullopt on error, after adding a temperror/permerror result).
-void verify_and_report(Context& c, const policy::Decision& d, bool add_header) {
+// Verifies `c.text`. Inbound: adds Authentication-Results and harvests passing signers'
+// certificates (trust.harvest_certificates); outbound (the sender's client signed) only
+// logs. trust.check_revocation = false: see lenient_revocation.h.
+void verify_and_report(Context& c, const policy::Decision& d, bool inbound) {
   smime::VerifyOptions vo;
   vo.from_address = c.cfg.trust.require_sender_match ? from_address(c.msg) : std::string();
   vo.limits.max_message_bytes = c.settings.max_message_bytes;
-  auto rep = smime::verify_message(c.text, c.ks, c.ks, vo);
+  LenientRevocation lenient(c.ks);
+  smime::RevocationChecker& revocation =
+      c.cfg.trust.check_revocation ? static_cast<smime::RevocationChecker&>(c.ks) : lenient;
+  auto rep = smime::verify_message(c.text, c.ks, revocation, vo);
+  if (lenient.relaxed() > 0) {
+    c.notes.push_back("revocation-unknown-ignored=" + std::to_string(lenient.relaxed()));
+  }
   std::vector<SmimeAuthResult> results;
   if (!rep) {
     SmimeAuthResult r;
@@ -199,8 +209,13 @@ void verify_and_report(Context& c, const policy::Decision& d, bool add_header) {
       c.notes.push_back("verify=none");
     }
     record_verification(c.out.audit, *rep);
+    if (inbound && c.harvester != nullptr && c.cfg.trust.harvest_certificates) {
+      for (auto& n : harvest_signers(*c.harvester, *rep, c.msg.envelope.queue_id)) {
+        c.notes.push_back(std::move(n));
+      }
+    }
   }
-  if (add_header && !results.empty()) {
+  if (inbound && !results.empty()) {
     c.out.header_edits.push_back(HeaderEdit{HeaderEdit::Kind::kAdd, std::string(kAuthResultsHeader),
                                             0, format_auth_results(c.settings.authserv_id, results)});
   }
@@ -437,7 +452,8 @@ Outcome SmimePipeline::process(const Message& message, const Snapshot& snapshot)
   if (!snapshot.config || !keystore_) {
     return tempfail_outcome("S/MIME gateway not configured, try again later");
   }
-  Context c{message, *snapshot.config, snapshot.settings, *keystore_, envelope_of(message), {}, {}, {}};
+  Context c{message, *snapshot.config, snapshot.settings, *keystore_, harvester_.get(),
+            envelope_of(message), {}, {}, {}};
   auto text = message.serialize();
   if (!text) {
     return tempfail_outcome("temporary local problem in the S/MIME gateway");

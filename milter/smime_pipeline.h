@@ -19,12 +19,17 @@ namespace milter {
 
 class SmimePipeline final : public Pipeline {
  public:
-  explicit SmimePipeline(std::shared_ptr<keystore::Keystore> keystore)
-      : keystore_(std::move(keystore)) {}
+  // `keystore` answers every lookup (read-only in the daemon); `harvester`, when set, is a
+  // writable handle on the same database that verified inbound signers' certificates are
+  // stored through (trust.harvest_certificates; harvest.h). Null: nothing is harvested.
+  explicit SmimePipeline(std::shared_ptr<keystore::Keystore> keystore,
+                         std::shared_ptr<keystore::Keystore> harvester = nullptr)
+      : keystore_(std::move(keystore)), harvester_(std::move(harvester)) {}
   Outcome process(const Message& message, const Snapshot& snapshot) override;
 
  private:
   std::shared_ptr<keystore::Keystore> keystore_;
+  std::shared_ptr<keystore::Keystore> harvester_;
 };
 
 // True when the SMTP AUTH login `auth_user` may sign as `sender`: the login is the

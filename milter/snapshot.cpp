@@ -34,10 +34,23 @@ policy::Result<std::shared_ptr<keystore::Keystore>> open_keystore(const policy::
   return std::shared_ptr<keystore::Keystore>(std::move(*ks));
 }
 
+policy::Result<std::shared_ptr<keystore::Keystore>> open_harvest_keystore(
+    const policy::Config& config) {
+  keystore::OpenOptions o;
+  o.read_only = false;
+  o.allow_unsafe_permissions = config.keystore.allow_unsafe_permissions;
+  auto ks = keystore::Keystore::open(config.keystore.path, o);
+  if (!ks) {
+    return std::move(ks).error();
+  }
+  return std::shared_ptr<keystore::Keystore>(std::move(*ks));
+}
+
 std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
                                               const SnapshotOverrides& overrides,
                                               std::shared_ptr<keystore::Keystore> keystore,
-                                              std::shared_ptr<audit::Recorder> recorder) {
+                                              std::shared_ptr<audit::Recorder> recorder,
+                                              std::shared_ptr<keystore::Keystore> harvester) {
   auto s = std::make_shared<Snapshot>();
   Settings& st = s->settings;
   if (config) {
@@ -57,8 +70,11 @@ std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
   } else if (const char* t = std::getenv("TMPDIR"); t != nullptr && *t == '/') {
     st.spool_dir = t;
   }
+  if (config && !config->trust.harvest_certificates) {
+    harvester.reset();
+  }
   s->config = std::move(config);
-  s->pipeline = std::make_shared<SmimePipeline>(std::move(keystore));
+  s->pipeline = std::make_shared<SmimePipeline>(std::move(keystore), std::move(harvester));
   s->recorder = std::move(recorder);
   return s;
 }
