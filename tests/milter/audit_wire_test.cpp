@@ -1,42 +1,23 @@
 // The milter's audit wiring: SmimePipeline through Session with a real keystore (staff
 // with departments) and a real audit::Trail file; a failing Recorder for fault
 // injection (on_audit_failure); department rules; log_why lines.
-#include <sstream>
-
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 #include "audit/trail.h"
 #include "keystore/keystore.h"
 #include "milter/audit_hook.h"
-#include "milter/rewrite.h"
-#include "milter/session.h"
 #include "milter/smime_pipeline.h"
-#include "smime/x509.h"
 #include "tests/common/test_support.h"
+#include "tests/milter/log_capture.h"
+#include "tests/milter/smime_fixture.h"
 
 namespace milter {
 namespace {
 
 using testsupport::pki;
 
-std::string crlf(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
-      out += '\r';
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-std::string fingerprint(const char* crt) {
-  auto c = smime::parse_cert(testsupport::read_file(pki(crt)));
-  return c ? smime::inspect(**c).fingerprint_sha256 : std::string();
-}
+std::string fingerprint(const char* crt) { return fixture::fingerprint(pki(crt)); }
 
 // Counts the records it was asked for; refuses them all when `fail`.
 class FakeRecorder final : public audit::Recorder {
@@ -62,36 +43,10 @@ class AuditWireTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testsupport::TempDir();
-    testsupport::write_file(*dir_ / "secret", "audit-wire-test-secret\n", 0600);
-    keystore::OpenOptions o;
-    o.create = true;
-    o.secret_file = (*dir_ / "secret").string();
-    auto ks = keystore::Keystore::open((*dir_ / "keystore.db").string(), o);
-    ASSERT_TRUE(ks.has_value()) << ks.error().message();
-    ks_ = new std::shared_ptr<keystore::Keystore>(std::move(*ks));
-    auto root = smime::parse_cert(testsupport::read_file(pki("root.crt")));
-    ASSERT_TRUE((*ks_)->add_anchor(**root, "test").has_value());
-    const std::pair<const char*, const char*> staff[] = {
-        {"alice", "Dinas Kominfo"}, {"bob", "Bappeda"}, {"revoked", "Bappeda"}};
-    for (const auto& [name, dept] : staff) {
-      auto p12 =
-          smime::parse_pkcs12(testsupport::read_file(pki(std::string(name) + ".p12")), "test-pass");
-      ASSERT_TRUE(p12.has_value()) << name;
-      keystore::ImportRequest req;
-      req.certs.push_back(std::move(p12->cert));
-      for (auto& c : p12->extra) {
-        req.certs.push_back(std::move(c));
-      }
-      req.key = std::move(p12->key);
-      req.department = dept;
-      auto r = (*ks_)->import(req);
-      ASSERT_TRUE(r.has_value()) << name << ": " << r.error().message();
-    }
-    for (const char* name : {"root.crl", "inter.crl"}) {
-      auto crl = smime::parse_crl(testsupport::read_file(pki(name)));
-      ASSERT_TRUE(crl.has_value()) << name;
-      ASSERT_TRUE((*ks_)->import_crl(**crl, "test").has_value()) << name;
-    }
+    auto ks = fixture::make_keystore(
+        dir_->path(), {{"alice", "Dinas Kominfo"}, {"bob", "Bappeda"}, {"revoked", "Bappeda"}});
+    ASSERT_TRUE(ks);
+    ks_ = new std::shared_ptr<keystore::Keystore>(std::move(ks));
   }
   static void TearDownTestSuite() {
     delete ks_;
@@ -101,31 +56,16 @@ class AuditWireTest : public ::testing::Test {
   Outcome run(const std::string& config_toml, const std::string& message,
               std::shared_ptr<audit::Recorder> recorder, const std::string& auth,
               const std::vector<std::string>& rcpts) {
-    auto cfg = policy::parse_config(config_toml, "test.conf");
-    EXPECT_TRUE(cfg.has_value()) << cfg.error().message();
-    auto snap = std::make_shared<Snapshot>();
-    snap->settings.authserv_id = "mx.example.gov";
-    snap->settings.spool_dir = dir_->path();
-    snap->config = *cfg;
-    snap->pipeline = std::make_shared<SmimePipeline>(*ks_);
-    snap->recorder = std::move(recorder);
-    std::shared_ptr<const Snapshot> cs = snap;
-    Session s([cs] { return cs; });
-    s.on_connect("client", "198.51.100.20");
-    const ParsedMessage p = parse_message(crlf(message));
-    Macros m{{"i", "QAUDIT1"}};
-    if (!auth.empty()) {
-      m["{auth_authen}"] = auth;
-    }
-    EXPECT_EQ(s.on_mail_from(sender_, m), Verdict::kContinue);
-    for (const auto& r : rcpts) {
-      s.on_rcpt("<" + r + ">");
-    }
-    for (const auto& h : p.headers) {
-      s.on_header(h.name, h.value);
-    }
-    s.on_body(std::as_bytes(std::span(p.body.data(), p.body.size())));
-    return s.on_eom();
+    fixture::Submission sub;
+    sub.sender = sender_;
+    sub.rcpts = rcpts;
+    sub.auth = auth;
+    sub.queue_id = "QAUDIT1";
+    return fixture::run_message(fixture::snapshot(config_toml, dir_->path(),
+                                                  std::make_shared<SmimePipeline>(*ks_),
+                                                  std::move(recorder)),
+                                sub, message)
+        .outcome;
   }
 
   std::shared_ptr<audit::Trail> trail(const std::string& name) {
@@ -283,13 +223,7 @@ TEST_F(AuditWireTest, RevokedSignerIsAnIncident) {
 
 TEST_F(AuditWireTest, InboundTamperedSignatureIsRecordedAsIncident) {
   testsupport::TempDir d;
-  testsupport::write_file(d / "entity.txt",
-                          "Content-Type: text/plain; charset=us-ascii\r\n\r\nSigned by Carol.\r\n");
-  const auto s = testsupport::run({"openssl", "cms", "-sign", "-signer", pki("carol.crt").string(),
-                                   "-inkey", pki("carol.key").string(), "-certfile",
-                                   pki("inter.crt").string(), "-in", (d / "entity.txt").string()});
-  ASSERT_EQ(s.exit_code, 0) << s.out;
-  std::string msg = "From: carol@example.gov\nTo: alice@example.gov\nSubject: signed\n" + s.out;
+  std::string msg = fixture::openssl_signed(d.path(), "carol", "carol@example.gov", "Signed by Carol.");
   msg.replace(msg.find("Signed by Carol."), 6, "Forged");
   sender_ = "<carol@example.gov>";
   auto t = trail("inbound.db");
@@ -310,34 +244,16 @@ TEST_F(AuditWireTest, InboundTamperedSignatureIsRecordedAsIncident) {
   EXPECT_EQ(peer->fingerprint, fingerprint("carol.crt"));
 }
 
-// Captures the default logger's lines while alive.
-class LogCapture {
- public:
-  LogCapture() : old_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    sink->set_pattern("%v");
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(old_); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string text() const { return out_.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> old_;
-  std::ostringstream out_;
-};
-
 TEST_F(AuditWireTest, LogWhyLogsEachStepWithTheQueueIdFirst) {
   std::string on;
   std::string off;
   {
-    LogCapture cap;
+    fixture::LogCapture cap;
     run("[daemon]\nlog_why = true\n", kPlain, nullptr, "alice", {"bob@example.gov"});
     on = cap.text();
   }
   {
-    LogCapture cap;
+    fixture::LogCapture cap;
     run("", kPlain, nullptr, "alice", {"bob@example.gov"});
     off = cap.text();
   }
@@ -352,7 +268,7 @@ TEST_F(AuditWireTest, LogWhyLogsEachStepWithTheQueueIdFirst) {
       continue;
     }
     ++steps;
-    EXPECT_EQ(line.rfind("QAUDIT1: why[" + std::to_string(steps) + "] ", 0), 0U) << line;
+    EXPECT_EQ(line.rfind("info QAUDIT1: why[" + std::to_string(steps) + "] ", 0), 0U) << line;
     dept = dept || line.find("department Dinas Kominfo") != std::string::npos;
     verdict = verdict || line.find("verdict accept") != std::string::npos;
   }

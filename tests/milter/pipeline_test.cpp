@@ -2,14 +2,10 @@
 // keystore API) and a real policy; outputs are checked with the openssl CLI.
 #include <gtest/gtest.h>
 
-#include <map>
-
 #include "keystore/keystore.h"
-#include "milter/rewrite.h"
-#include "milter/session.h"
 #include "milter/smime_pipeline.h"
-#include "smime/x509.h"
 #include "tests/common/test_support.h"
+#include "tests/milter/smime_fixture.h"
 
 namespace milter {
 namespace {
@@ -17,78 +13,16 @@ namespace {
 namespace fs = std::filesystem;
 using testsupport::pki;
 
-std::string crlf(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
-      out += '\r';
-    }
-    out += s[i];
-  }
-  return out;
-}
-
-// The message the MTA would deliver after applying `o` to `headers` + `body`.
-std::string apply(const std::vector<Header>& headers, const std::string& body, const Outcome& o) {
-  std::vector<bool> deleted(headers.size(), false);
-  for (const auto& e : o.header_edits) {
-    if (e.kind != HeaderEdit::Kind::kDelete) {
-      continue;
-    }
-    int n = 0;
-    for (std::size_t i = 0; i < headers.size(); ++i) {
-      if (iequals(headers[i].name, e.name) && ++n == e.index) {
-        deleted[i] = true;
-      }
-    }
-  }
-  std::string out;
-  for (std::size_t i = 0; i < headers.size(); ++i) {
-    if (!deleted[i]) {
-      out += headers[i].name + ":" + headers[i].value + "\r\n";
-    }
-  }
-  for (const auto& e : o.header_edits) {
-    if (e.kind == HeaderEdit::Kind::kAdd) {
-      out += e.name + ": " + e.value + "\r\n";
-    }
-  }
-  return crlf(out + "\r\n" + (o.new_body ? *o.new_body : body));
-}
-
 class PipelineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testsupport::TempDir();
-    testsupport::write_file(*dir_ / "secret", "pipeline-test-secret\n", 0600);
-    keystore::OpenOptions o;
-    o.create = true;
-    o.secret_file = (*dir_ / "secret").string();
-    auto ks = keystore::Keystore::open((*dir_ / "keystore.db").string(), o);
-    ASSERT_TRUE(ks.has_value()) << ks.error().message();
-    ks_ = new std::shared_ptr<keystore::Keystore>(std::move(*ks));
-    auto root = smime::parse_cert(testsupport::read_file(pki("root.crt")));
-    ASSERT_TRUE((*ks_)->add_anchor(**root, "test").has_value());
-    for (const char* name : {"alice", "bob", "revoked"}) {
-      auto p12 = smime::parse_pkcs12(testsupport::read_file(pki(std::string(name) + ".p12")),
-                                     "test-pass");
-      ASSERT_TRUE(p12.has_value()) << name;
-      keystore::ImportRequest req;
-      req.certs.push_back(std::move(p12->cert));
-      for (auto& c : p12->extra) {
-        req.certs.push_back(std::move(c));
-      }
-      req.key = std::move(p12->key);
-      auto r = (*ks_)->import(req);
-      ASSERT_TRUE(r.has_value()) << name << ": " << r.error().message();
-    }
-    // Fresh revocation information for the issuing CA (it also revokes "revoked").
-    for (const char* name : {"root.crl", "inter.crl"}) {
-      auto crl = smime::parse_crl(testsupport::read_file(pki(name)));
-      ASSERT_TRUE(crl.has_value()) << name;
-      auto ci = (*ks_)->import_crl(**crl, "test");
-      ASSERT_TRUE(ci.has_value()) << name << ": " << ci.error().message();
-    }
+    auto ks = fixture::make_keystore(dir_->path(), {{"alice", ""}, {"bob", ""}, {"revoked", ""}});
+    ASSERT_TRUE(ks);
+    // The Thunderbird corpus CA: its certificates verify, but we hold no CRL of it.
+    fixture::add_anchor(*ks,
+                        testsupport::corpus_dir() / "thunderbird-comm-central/smime/TestCA.pem");
+    ks_ = new std::shared_ptr<keystore::Keystore>(std::move(ks));
   }
   static void TearDownTestSuite() {
     delete ks_;
@@ -98,35 +32,18 @@ class PipelineTest : public ::testing::Test {
   Outcome run(const std::string& config_toml, const std::string& message,
               const std::string& auth, const std::string& client_ip,
               const std::vector<std::string>& rcpts, std::string* delivered = nullptr) {
-    auto cfg = policy::parse_config(config_toml, "test.conf");
-    EXPECT_TRUE(cfg.has_value()) << cfg.error().message();
-    auto snap = std::make_shared<Snapshot>();
-    snap->settings.authserv_id = "mx.example.gov";
-    snap->settings.spool_dir = dir_->path();
-    snap->config = *cfg;
-    snap->pipeline = std::make_shared<SmimePipeline>(*ks_);
-    std::shared_ptr<const Snapshot> cs = snap;
-    Session s([cs] { return cs; });
-    s.on_connect("client", client_ip);
-    const ParsedMessage p = parse_message(crlf(message));
-    Macros m{{"i", "QTEST"}};
-    if (!auth.empty()) {
-      m["{auth_authen}"] = auth;
-    }
-    const std::string from = p.headers.empty() ? "" : "";
-    EXPECT_EQ(s.on_mail_from(sender_, m), Verdict::kContinue);
-    for (const auto& r : rcpts) {
-      s.on_rcpt("<" + r + ">");
-    }
-    for (const auto& h : p.headers) {
-      s.on_header(h.name, h.value);
-    }
-    s.on_body(std::as_bytes(std::span(p.body.data(), p.body.size())));
-    Outcome o = s.on_eom();
+    fixture::Submission sub;
+    sub.sender = sender_;
+    sub.rcpts = rcpts;
+    sub.auth = auth;
+    sub.client_ip = client_ip;
+    auto d = fixture::run_message(
+        fixture::snapshot(config_toml, dir_->path(), std::make_shared<SmimePipeline>(*ks_)), sub,
+        message);
     if (delivered != nullptr) {
-      *delivered = apply(p.headers, p.body, o);
+      *delivered = std::move(d.delivered);
     }
-    return o;
+    return std::move(d.outcome);
   }
 
   // openssl cms on a file; returns (exit code, output).
@@ -207,14 +124,8 @@ TEST_F(PipelineTest, RevokedSenderCertificateIsNeverUsed) {
 }
 
 std::string signed_by_carol(const testsupport::TempDir& d, std::string_view from) {
-  testsupport::write_file(d / "entity.txt",
-                          "Content-Type: text/plain; charset=us-ascii\r\n\r\nSigned by Carol.\r\n");
-  const auto r = testsupport::run({"openssl", "cms", "-sign", "-signer", pki("carol.crt").string(),
-                                   "-inkey", pki("carol.key").string(), "-certfile",
-                                   pki("inter.crt").string(), "-in", (d / "entity.txt").string()});
-  EXPECT_EQ(r.exit_code, 0) << r.out;
-  return "From: " + std::string(from) + "\nTo: alice@example.gov\nSubject: signed\n" +
-         "Authentication-Results: mx.example.gov; smime=pass (forged)\n" + r.out;
+  return fixture::openssl_signed(d.path(), "carol", from, "Signed by Carol.",
+                                 "Authentication-Results: mx.example.gov; smime=pass (forged)\n");
 }
 
 TEST_F(PipelineTest, InboundSignedGetsAuthenticationResultsAndForgedOneRemoved) {
@@ -293,6 +204,48 @@ TEST_F(PipelineTest, SubjectTagIsStrippedWhenTheRuleSaysSo) {
   }
   EXPECT_TRUE(changed) << o.summary;
   EXPECT_NE(o.summary.find("rule=secret"), std::string::npos) << o.summary;
+}
+
+// trust.check_revocation (policy/config_keys.cpp): true consults revocation and fails
+// closed when the state is unknown; false counts an unknown state as good (fail open),
+// but a revocation the keystore holds still fails the signature.
+// - Thunderbird corpus Alice: chain to the corpus CA we anchor, no CRL of it held;
+// - test PKI carol: the issuing CA's fresh CRL is held and does not list her;
+// - test PKI "revoked": listed in that CRL.
+TEST_F(PipelineTest, InboundRevocationCheckingFollowsTrustCheckRevocation) {
+  testsupport::TempDir d;
+  const std::string tb = testsupport::read_file(
+      testsupport::corpus_dir() / "thunderbird-comm-central/smime/alice.dsig.SHA256.multipart.eml");
+  const std::string carol = fixture::openssl_signed(d.path(), "carol", "carol@example.gov", "Hi.");
+  const std::string revoked =
+      fixture::openssl_signed(d.path(), "revoked", "revoked@example.gov", "Hi.");
+  struct Case {
+    bool check;
+    const std::string* message;
+    const char* sender;
+    const char* want;  // the Authentication-Results value starts with it (no reason: pass)
+    bool relaxed;      // the log line says unknown revocation state was ignored
+  };
+  const std::vector<Case> cases = {
+      {true, &tb, "<Alice@example.com>", "mx.example.gov; smime=temperror (revocation-unknown)",
+       false},
+      {false, &tb, "<Alice@example.com>", "mx.example.gov; smime=pass", true},
+      {true, &carol, "<carol@example.gov>", "mx.example.gov; smime=pass", false},
+      {false, &carol, "<carol@example.gov>", "mx.example.gov; smime=pass", false},
+      {true, &revoked, "<revoked@example.gov>", "mx.example.gov; smime=fail (revoked)", false},
+      {false, &revoked, "<revoked@example.gov>", "mx.example.gov; smime=fail (revoked)", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.sender) + (c.check ? " check_revocation=true" : " =false"));
+    sender_ = c.sender;
+    const Outcome o = run(c.check ? "" : "[trust]\ncheck_revocation = false\n", *c.message, "",
+                          "203.0.113.5", {"alice@example.gov"});
+    const std::string ar = fixture::added_auth_results(o);
+    EXPECT_EQ(ar.rfind(c.want, 0), 0U) << ar << " / " << o.summary;
+    EXPECT_EQ(ar.find("smime=pass ("), std::string::npos) << ar;
+    EXPECT_EQ(o.summary.find("revocation-unknown-ignored=") != std::string::npos, c.relaxed)
+        << o.summary;
+  }
 }
 
 TEST(AuthOwnsSender, Table) {

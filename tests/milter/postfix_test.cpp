@@ -1,7 +1,8 @@
 // smime-milter behind a real Postfix (tests/harness): outbound sign+encrypt arriving at
 // smtp-sink and opened by openssl for each recipient, refusals reaching the SMTP client
 // with nothing delivered, a revocation taking effect without restart, inbound
-// verification with Authentication-Results, and a dead milter keeping mail queued.
+// verification with Authentication-Results, harvesting of a verified signer's certificate
+// (the reply leaves encrypted to it), and a dead milter keeping mail queued.
 #include <atomic>
 #include <memory>
 #include <signal.h>
@@ -96,6 +97,26 @@ class PostfixMilter : public ::testing::Test {
     return m;
   }
 
+  // Mail from `from` to alice from outside (no AUTH), its body signed by the test PKI's
+  // `signer` with `openssl cms -sign`; `extra_headers` (LF-terminated) after the Subject.
+  static harness::Message signed_inbound(const std::string& signer, const std::string& from,
+                                         const std::string& text,
+                                         const std::string& extra_headers = "") {
+    testsupport::write_file(*dir_ / "entity.txt",
+                            "Content-Type: text/plain\r\n\r\n" + text + "\r\n");
+    const auto s =
+        testsupport::run({"openssl", "cms", "-sign", "-signer", pki(signer + ".crt").string(),
+                          "-inkey", pki(signer + ".key").string(), "-certfile",
+                          pki("inter.crt").string(), "-in", (*dir_ / "entity.txt").string()});
+    EXPECT_EQ(s.exit_code, 0) << s.out;
+    harness::Message m;
+    m.from = from;
+    m.to = {"alice@example.gov"};
+    m.data =
+        "From: " + from + "\nTo: alice@example.gov\nSubject: signed\n" + extra_headers + s.out;
+    return m;
+  }
+
   static testsupport::TempDir* dir_;
   static harness::MilterProcess* milter_;
   static harness::PostfixInstance* postfix_;
@@ -161,20 +182,9 @@ TEST_F(PostfixMilter, RevocationTakesEffectForTheNextMessageWithoutRestart) {
 
 TEST_F(PostfixMilter, InboundSignedMailGetsAuthenticationResultsForgedOneRemoved) {
   postfix_->clear_captured();
-  testsupport::write_file(*dir_ / "entity.txt",
-                          "Content-Type: text/plain\r\n\r\nFrom the partner.\r\n");
-  const auto s =
-      testsupport::run({"openssl", "cms", "-sign", "-signer", pki("dave.crt").string(), "-inkey",
-                        pki("dave.key").string(), "-certfile", pki("inter.crt").string(), "-in",
-                        (*dir_ / "entity.txt").string()});
-  ASSERT_EQ(s.exit_code, 0) << s.out;
-  harness::Message m;
-  m.from = "dave@partner.example";
-  m.to = {"alice@example.gov"};
-  m.data =
-      "From: dave@partner.example\nTo: alice@example.gov\nSubject: signed\n"
-      "Authentication-Results: mx.example.gov; smime=pass (forged)\n" +
-      s.out;
+  const harness::Message m =
+      signed_inbound("dave", "dave@partner.example", "From the partner.",
+                     "Authentication-Results: mx.example.gov; smime=pass (forged)\n");
   const auto r = postfix_->submit(m);
   ASSERT_TRUE(r.accepted()) << r.end.code << " " << r.end.text;
   const auto got = postfix_->wait_for_messages(1);
@@ -183,6 +193,46 @@ TEST_F(PostfixMilter, InboundSignedMailGetsAuthenticationResultsForgedOneRemoved
   ASSERT_EQ(ars.size(), 1U) << got[0].header_block();
   EXPECT_EQ(ars[0].rfind("mx.example.gov; smime=pass", 0), 0U) << ars[0];
   EXPECT_NE(ars[0].find("body.smime-identifier=dave@partner.example"), std::string::npos) << ars[0];
+}
+
+// trust.harvest_certificates (default true): carol is nobody we hold; once her verified
+// signed mail came in through Postfix, the reply to her leaves encrypted to her.
+TEST_F(PostfixMilter, InboundSignerIsHarvestedAndTheReplyLeavesEncryptedToThem) {
+  postfix_->clear_captured();
+  const auto before =
+      postfix_->submit(mail("alice", "alice@example.gov", {"carol@example.gov"}, "Before."));
+  ASSERT_TRUE(before.accepted()) << before.end.code << " " << before.end.text;
+  auto got = postfix_->wait_for_messages(1);
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_NE(got[0].message.find("multipart/signed"), std::string::npos);
+  EXPECT_NE(got[0].message.find("Before."), std::string::npos) << "signed only, not encrypted";
+
+  postfix_->clear_captured();
+  const harness::Message in = signed_inbound("carol", "carol@example.gov", "From Carol.");
+  const auto r = postfix_->submit(in);
+  ASSERT_TRUE(r.accepted()) << r.end.code << " " << r.end.text;
+  got = postfix_->wait_for_messages(1);
+  ASSERT_EQ(got.size(), 1U);
+  const auto ars = got[0].headers("Authentication-Results");
+  ASSERT_EQ(ars.size(), 1U) << got[0].header_block();
+  EXPECT_EQ(ars[0].rfind("mx.example.gov; smime=pass", 0), 0U) << ars[0];
+
+  postfix_->clear_captured();
+  const auto reply =
+      postfix_->submit(mail("alice", "alice@example.gov", {"carol@example.gov"}, "The reply."));
+  ASSERT_TRUE(reply.accepted()) << reply.end.code << " " << reply.end.text << "\n"
+                                << milter_->output();
+  got = postfix_->wait_for_messages(1);
+  ASSERT_EQ(got.size(), 1U);
+  EXPECT_EQ(got[0].message.find("The reply."), std::string::npos) << "no plaintext on the wire";
+  const auto dec =
+      openssl_cms({"-decrypt", "-recip", pki("carol.crt").string(), "-inkey",
+                   pki("carol.key").string()},
+                  got[0].message);
+  ASSERT_EQ(dec.exit_code, 0) << dec.out;
+  const auto ver = openssl_cms({"-verify", "-CAfile", pki("root.crt").string()}, dec.out);
+  EXPECT_EQ(ver.exit_code, 0) << ver.out;
+  EXPECT_NE(ver.out.find("The reply."), std::string::npos) << ver.out;
 }
 
 TEST_F(PostfixMilter, TwentyConcurrentSessionsTwoHundredMessagesAllSigned) {

@@ -11,6 +11,7 @@
 
 #include "milter/auth_results.h"
 #include "tests/common/test_support.h"
+#include "tests/milter/log_capture.h"
 
 namespace milter {
 namespace {
@@ -297,31 +298,7 @@ TEST_F(SessionTest, HeaderCountAndSizeLimits) {
   EXPECT_EQ(pipeline->calls, 0);
 }
 
-class LogCapture {
- public:
-  LogCapture() : old_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    sink->set_pattern("%l %v");
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
-  }
-  ~LogCapture() { spdlog::set_default_logger(old_); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::vector<std::string> lines(std::string_view level) const {
-    std::vector<std::string> r;
-    std::istringstream in(out_.str());
-    for (std::string l; std::getline(in, l);) {
-      if (l.rfind(std::string(level) + " ", 0) == 0) {
-        r.push_back(l);
-      }
-    }
-    return r;
-  }
-
- private:
-  std::shared_ptr<spdlog::logger> old_;
-  std::ostringstream out_;
-};
+using fixture::LogCapture;
 
 TEST_F(SessionTest, ThrowingPipelineIsTempfailWithOneErrorLine) {
   for (const bool std_exception : {true, false}) {
