@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/exit_codes.h"
+#include "keystore/util.h"
 #include "policy/config.h"
 
 namespace cli::ks {
@@ -77,12 +78,7 @@ std::string actor_name(const KsOptions& o) {
 }
 
 std::string utc_date(std::int64_t t) {
-  const auto tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+  return keystore::detail::utc_date(t);
 }
 
 std::string read_text_file(const std::string& path, Errc* err, std::string* detail) {

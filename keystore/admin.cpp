@@ -49,64 +49,47 @@ std::vector<std::string> split_csv(const std::string& s) {
   return out;
 }
 
+// One row of kRecordSql.
+CertRecord cert_record(const Stmt& st) {
+  CertRecord r;
+  r.fingerprint = st.col_text(0);
+  r.subject = st.col_text(1);
+  r.issuer = st.col_text(2);
+  r.serial = st.col_text(3);
+  r.key_type = st.col_text(4);
+  r.key_bits = static_cast<int>(st.col_int(5));
+  r.not_before = st.col_int(6);
+  r.not_after = st.col_int(7);
+  r.type = parse_cert_type(st.col_text(8)).value_or(CertType::kIndividual);
+  r.origin = st.col_text(9);
+  r.fit_sign = st.col_int(10) != 0;
+  r.fit_encrypt = st.col_int(11) != 0;
+  r.der = st.col_blob(12);
+  r.owner = st.col_text(13);
+  r.department = st.col_text(14);
+  r.has_key = st.col_int(15) != 0;
+  r.emails = split_csv(st.col_text(16));
+  if (!st.col_null(17)) {
+    r.revoked_reason = st.col_text(17);
+    r.revoked_at = st.col_int(18);
+  }
+  return r;
+}
+
 }  // namespace
 
 policy::Status Keystore::history_locked(std::string_view fingerprint, std::string_view event,
                                         std::string_view detail_text, std::string_view actor) {
-  auto st = db_.prepare(
-      "INSERT INTO history(at, fingerprint, event, detail, actor) VALUES(?1,?2,?3,?4,?5)");
-  if (!st) {
-    return std::move(st).error();
-  }
-  return st->bind(1, detail::now_unix())
-      .bind(2, fingerprint)
-      .bind(3, event)
-      .bind(4, detail_text)
-      .bind(5, actor)
-      .run();
+  return db_.execute(
+      "INSERT INTO history(at, fingerprint, event, detail, actor) VALUES(?1,?2,?3,?4,?5)",
+      detail::now_unix(), fingerprint, event, detail_text, actor);
 }
 
 policy::Result<std::vector<CertRecord>> Keystore::records_locked(const char* where_sql,
                                                                  std::string_view arg,
                                                                  std::int64_t lo, std::int64_t hi) {
-  auto st = db_.prepare(std::string(kRecordSql) + where_sql + " ORDER BY c.not_after, c.id");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, arg).bind(2, lo).bind(3, hi);
-  std::vector<CertRecord> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) {
-      return std::move(row).error();
-    }
-    if (!*row) {
-      return out;
-    }
-    CertRecord r;
-    r.fingerprint = st->col_text(0);
-    r.subject = st->col_text(1);
-    r.issuer = st->col_text(2);
-    r.serial = st->col_text(3);
-    r.key_type = st->col_text(4);
-    r.key_bits = static_cast<int>(st->col_int(5));
-    r.not_before = st->col_int(6);
-    r.not_after = st->col_int(7);
-    r.type = parse_cert_type(st->col_text(8)).value_or(CertType::kIndividual);
-    r.origin = st->col_text(9);
-    r.fit_sign = st->col_int(10) != 0;
-    r.fit_encrypt = st->col_int(11) != 0;
-    r.der = st->col_blob(12);
-    r.owner = st->col_text(13);
-    r.department = st->col_text(14);
-    r.has_key = st->col_int(15) != 0;
-    r.emails = split_csv(st->col_text(16));
-    if (!st->col_null(17)) {
-      r.revoked_reason = st->col_text(17);
-      r.revoked_at = st->col_int(18);
-    }
-    out.push_back(std::move(r));
-  }
+  return db_.rows<CertRecord>(std::string(kRecordSql) + where_sql + " ORDER BY c.not_after, c.id",
+                              cert_record, arg, lo, hi);
 }
 
 policy::Result<std::vector<CertRecord>> Keystore::list_certs() {
@@ -155,19 +138,9 @@ policy::Result<ImportOutcome> Keystore::add_anchor(const X509& cert, std::string
   if (!tx) {
     return std::move(tx).error();
   }
-  auto st = db_.prepare(
-      "INSERT INTO ca_certs(fingerprint, der, subject, subject_der, issuer, not_after, role, "
-      "added_at) "
-      "VALUES(?1,?2,?3,?4,?5,?6,'anchor',?7) ON CONFLICT(fingerprint) DO UPDATE SET role='anchor' "
-      "WHERE role<>'anchor'");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, info.fingerprint_sha256).bind_blob(2, smime::to_der(cert)).bind(3, info.subject);
-  st->bind_blob(4, detail::name_der(::X509_get_subject_name(&cert))).bind(5, info.issuer);
-  st->bind(6, info.not_after).bind(7, detail::now_unix());
-  if (auto s = st->run(); !s) {
-    return s.error();
+  auto changed = store_ca_locked(cert, "anchor");
+  if (!changed) {
+    return std::move(changed).error();
   }
   ImportOutcome out;
   out.fingerprint = info.fingerprint_sha256;
@@ -175,7 +148,7 @@ policy::Result<ImportOutcome> Keystore::add_anchor(const X509& cert, std::string
   out.serial = detail::norm_serial(info.serial_hex);
   out.not_before = info.not_before;
   out.not_after = info.not_after;
-  out.changed = db_.changes() > 0;
+  out.changed = *changed;
   if (out.changed) {
     if (auto s = history_locked(out.fingerprint, "anchor-added", info.subject, actor); !s) {
       return s.error();
@@ -196,11 +169,7 @@ policy::Status Keystore::remove_anchor(std::string_view fingerprint, std::string
   if (!tx) {
     return std::move(tx).error();
   }
-  auto st = db_.prepare("DELETE FROM ca_certs WHERE fingerprint=?1 AND role='anchor'");
-  if (!st) {
-    return std::move(st).error();
-  }
-  if (auto s = st->bind(1, fp).run(); !s) {
+  if (auto s = db_.execute("DELETE FROM ca_certs WHERE fingerprint=?1 AND role='anchor'", fp); !s) {
     return s;
   }
   if (db_.changes() == 0) {
@@ -215,23 +184,11 @@ policy::Status Keystore::remove_anchor(std::string_view fingerprint, std::string
 
 policy::Result<std::vector<CaRecord>> Keystore::list_ca_certs() {
   const std::lock_guard lock(mu_);
-  auto st = db_.prepare(
-      "SELECT fingerprint, subject, issuer, role, not_after FROM ca_certs ORDER BY role, id");
-  if (!st) {
-    return std::move(st).error();
-  }
-  std::vector<CaRecord> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) {
-      return std::move(row).error();
-    }
-    if (!*row) {
-      return out;
-    }
-    out.push_back(CaRecord{st->col_text(0), st->col_text(1), st->col_text(2), st->col_text(3),
-                           st->col_int(4)});
-  }
+  return db_.rows<CaRecord>(
+      "SELECT fingerprint, subject, issuer, role, not_after FROM ca_certs ORDER BY role, id",
+      [](const Stmt& r) {
+        return CaRecord{r.col_text(0), r.col_text(1), r.col_text(2), r.col_text(3), r.col_int(4)};
+      });
 }
 
 policy::Result<std::vector<std::string>> Keystore::revoke(std::string_view query,
@@ -256,15 +213,12 @@ policy::Result<std::vector<std::string>> Keystore::revoke(std::string_view query
   }
   std::vector<std::string> out;
   for (const auto& rec : *found) {
-    auto st = db_.prepare(
-        "INSERT OR IGNORE INTO revocations(issuer_der, serial, reason, revoked_at, source, "
-        "by_whom, recorded_at) "
-        "SELECT issuer_der, serial, ?2, ?3, 'manual', ?4, ?3 FROM certs WHERE fingerprint=?1");
-    if (!st) {
-      return std::move(st).error();
-    }
-    st->bind(1, rec.fingerprint).bind(2, reason).bind(3, detail::now_unix()).bind(4, actor);
-    if (auto s = st->run(); !s) {
+    if (auto s = db_.execute(
+            "INSERT OR IGNORE INTO revocations(issuer_der, serial, reason, revoked_at, source, "
+            "by_whom, recorded_at) "
+            "SELECT issuer_der, serial, ?2, ?3, 'manual', ?4, ?3 FROM certs WHERE fingerprint=?1",
+            rec.fingerprint, reason, detail::now_unix(), actor);
+        !s) {
       return s.error();
     }
     if (auto s = history_locked(rec.fingerprint, "revoked", reason, actor); !s) {
@@ -280,18 +234,12 @@ policy::Result<std::vector<std::string>> Keystore::revoke(std::string_view query
 }
 
 policy::Status Keystore::set_capabilities(std::string_view fingerprint, const Capabilities& caps) {
+  constexpr const char* kSql = "UPDATE certs SET caps_aes_gcm=?2 WHERE fingerprint=?1";
+  const std::string fp = detail::lower(fingerprint);
   const std::lock_guard lock(mu_);
-  auto st = db_.prepare("UPDATE certs SET caps_aes_gcm=?2 WHERE fingerprint=?1");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, detail::lower(fingerprint));
-  if (caps.aes_gcm.has_value()) {
-    st->bind(2, *caps.aes_gcm ? 1 : 0);
-  } else {
-    st->bind_null(2);
-  }
-  if (auto s = st->run(); !s) {
+  auto s =
+      caps.aes_gcm ? db_.execute(kSql, fp, *caps.aes_gcm ? 1 : 0) : db_.execute(kSql, fp, nullptr);
+  if (!s) {
     return s;
   }
   if (db_.changes() == 0) {

@@ -87,25 +87,14 @@ std::vector<Entry> crl_entries(const X509_CRL& crl) {
 
 policy::Result<std::vector<CrlRevocation>> Keystore::crl_revoked_locked(
     std::string_view issuer_der) {
-  auto st = db_.prepare(
+  return db_.rows<CrlRevocation>(
       "SELECT c.fingerprint, c.serial, min(r.reason) FROM certs c JOIN revocations r "
       "ON r.issuer_der=c.issuer_der AND r.serial=c.serial WHERE c.issuer_der=?1 "
-      "GROUP BY c.fingerprint ORDER BY c.fingerprint");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind_blob(1, issuer_der);
-  std::vector<CrlRevocation> out;
-  for (;;) {
-    auto r = st->step();
-    if (!r) {
-      return std::move(r).error();
-    }
-    if (!*r) {
-      return out;
-    }
-    out.push_back({st->col_text(0), st->col_text(1), st->col_text(2)});
-  }
+      "GROUP BY c.fingerprint ORDER BY c.fingerprint",
+      [](const Stmt& r) {
+        return CrlRevocation{r.col_text(0), r.col_text(1), r.col_text(2)};
+      },
+      Blob{issuer_der});
 }
 
 policy::Status Keystore::record_newly_revoked_locked(std::string_view issuer_der,
@@ -137,11 +126,11 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
   CrlOutcome out;
   out.crl_number = crl_number(crl);
   const std::lock_guard lock(mu_);
-  auto st = db_.prepare("SELECT der, subject, fingerprint FROM ca_certs WHERE subject_der=?1");
+  auto st = db_.query("SELECT der, subject, fingerprint FROM ca_certs WHERE subject_der=?1",
+                      Blob{issuer_der});
   if (!st) {
     return std::move(st).error();
   }
-  st->bind_blob(1, issuer_der);
   bool any = false;
   std::string issuer_fp;
   for (;;) {
@@ -170,21 +159,16 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
     return unexpected(Errc::kBadSignature,
                       "CRL signature does not verify against its issuer " + out.issuer);
   }
-  auto held = db_.prepare("SELECT crl_number FROM crls WHERE issuer_der=?1");
+  auto held = db_.first_row("SELECT crl_number FROM crls WHERE issuer_der=?1", Blob{issuer_der});
   if (!held) {
     return std::move(held).error();
   }
-  held->bind_blob(1, issuer_der);
-  auto hrow = held->step();
-  if (!hrow) {
-    return std::move(hrow).error();
-  }
-  if (*hrow) {
-    const int cmp = compare_hex(out.crl_number, held->col_text(0));
+  if (*held) {
+    const std::string held_number = (*held)->col_text(0);
+    const int cmp = compare_hex(out.crl_number, held_number);
     if (cmp < 0) {
       return unexpected(Errc::kConflict, "CRL number " + out.crl_number + " from " + out.issuer +
-                                             " is older than the one held (" + held->col_text(0) +
-                                             ")");
+                                             " is older than the one held (" + held_number + ")");
     }
     if (cmp == 0) {
       return out;  // the same CRL again: nothing changes
@@ -199,38 +183,20 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
   if (!before) {
     return std::move(before).error();
   }
-  auto del = db_.prepare("DELETE FROM revocations WHERE issuer_der=?1 AND source='crl'");
-  if (!del) {
-    return std::move(del).error();
-  }
-  if (auto s = del->bind_blob(1, issuer_der).run(); !s) {
+  if (auto s = db_.execute("DELETE FROM revocations WHERE issuer_der=?1 AND source='crl'",
+                           Blob{issuer_der});
+      !s) {
     return s.error();
   }
   const std::int64_t now = detail::now_unix();
   for (const auto& e : entries) {
-    auto ins = db_.prepare(
-        "INSERT OR IGNORE INTO revocations(issuer_der, serial, reason, revoked_at, source, "
-        "by_whom, recorded_at) "
-        "VALUES(?1,?2,?3,?4,'crl',?5,?6)");
-    if (!ins) {
-      return std::move(ins).error();
-    }
-    ins->bind_blob(1, issuer_der)
-        .bind(2, e.serial)
-        .bind(3, e.reason)
-        .bind(4, e.at)
-        .bind(5, actor)
-        .bind(6, now);
-    if (auto s = ins->run(); !s) {
+    if (auto s = db_.execute(
+            "INSERT OR IGNORE INTO revocations(issuer_der, serial, reason, revoked_at, source, "
+            "by_whom, recorded_at) VALUES(?1,?2,?3,?4,'crl',?5,?6)",
+            Blob{issuer_der}, e.serial, e.reason, e.at, actor, now);
+        !s) {
       return s.error();
     }
-  }
-  auto up = db_.prepare(
-      "INSERT OR REPLACE INTO crls(issuer_der, issuer, this_update, next_update, crl_number, der, "
-      "imported_at) "
-      "VALUES(?1,?2,?3,?4,?5,?6,?7)");
-  if (!up) {
-    return std::move(up).error();
   }
   unsigned char* der = nullptr;
   const int n = ::i2d_X509_CRL(c, &der);
@@ -238,14 +204,13 @@ policy::Result<CrlOutcome> Keystore::import_crl(const X509_CRL& crl, std::string
       n > 0 ? std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(n)) : "";
   ::OPENSSL_free(der);
   const ASN1_TIME* next = ::X509_CRL_get0_nextUpdate(c);
-  up->bind_blob(1, issuer_der)
-      .bind(2, out.issuer)
-      .bind(3, smime::to_unix(::X509_CRL_get0_lastUpdate(c)));
-  up->bind(4, next != nullptr ? smime::to_unix(next) : 0)
-      .bind(5, out.crl_number)
-      .bind_blob(6, crl_der)
-      .bind(7, now);
-  if (auto s = up->run(); !s) {
+  if (auto s = db_.execute(
+          "INSERT OR REPLACE INTO crls(issuer_der, issuer, this_update, next_update, crl_number, "
+          "der, imported_at) VALUES(?1,?2,?3,?4,?5,?6,?7)",
+          Blob{issuer_der}, out.issuer, smime::to_unix(::X509_CRL_get0_lastUpdate(c)),
+          next != nullptr ? smime::to_unix(next) : std::int64_t{0}, out.crl_number, Blob{crl_der},
+          now);
+      !s) {
     return s.error();
   }
   if (auto s = record_newly_revoked_locked(issuer_der, *before, actor, out); !s) {

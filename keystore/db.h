@@ -6,10 +6,15 @@
 // to one thread at a time (the Keystore serialises access with a mutex).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <sqlite3.h>
 
@@ -24,6 +29,11 @@ struct SqliteFinalize {
   void operator()(sqlite3_stmt* s) const noexcept { ::sqlite3_finalize(s); }
 };
 
+// A parameter bound as BLOB by the variadic helpers (strings are bound as TEXT).
+struct Blob {
+  std::string_view bytes;
+};
+
 // Maps an SQLite result code to our error vocabulary with a detail naming `what`.
 policy::Error sqlite_error(sqlite3* db, int rc, std::string_view what);
 
@@ -36,7 +46,16 @@ class Stmt {
   Stmt& bind(int idx, std::int64_t v);
   Stmt& bind(int idx, int v) { return bind(idx, static_cast<std::int64_t>(v)); }
   Stmt& bind_blob(int idx, std::string_view bytes);
+  Stmt& bind(int idx, Blob b) { return bind_blob(idx, b.bytes); }
   Stmt& bind_null(int idx);
+  Stmt& bind(int idx, std::nullptr_t) { return bind_null(idx); }
+  // Binds args to ?1, ?2, ... in order.
+  template <class... A>
+  Stmt& bind_all(const A&... args) {
+    int idx = 0;
+    (bind(++idx, args), ...);
+    return *this;
+  }
   // true: a row is available; false: done.
   policy::Result<bool> step();
   // Runs to completion (for INSERT/UPDATE/DELETE).
@@ -45,6 +64,26 @@ class Stmt {
   std::string col_text(int idx) const;
   std::string col_blob(int idx) const;
   bool col_null(int idx) const;
+
+  // Calls on_row(const Stmt&) for every remaining row. on_row returns void, or a Status
+  // whose failure stops the loop and is returned; a database error is returned as well.
+  template <class F>
+  policy::Status each_row(F&& on_row) {
+    for (;;) {
+      auto row = step();
+      if (!row) {
+        return std::move(row).error();
+      }
+      if (!*row) {
+        return {};
+      }
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, const Stmt&>>) {
+        on_row(std::as_const(*this));
+      } else if (auto s = on_row(std::as_const(*this)); !s) {
+        return s;
+      }
+    }
+  }
 
  private:
   sqlite3* db_;  // borrowed from the Db
@@ -61,6 +100,50 @@ class Db {
   static policy::Result<Db> open(const std::string& path, const Options& opts);
 
   policy::Result<Stmt> prepare(std::string_view sql);
+  // prepare() with `args` bound to ?1, ?2, ...
+  template <class... A>
+  policy::Result<Stmt> query(std::string_view sql, const A&... args) {
+    auto st = prepare(sql);
+    if (st) {
+      st->bind_all(args...);
+    }
+    return st;
+  }
+  // The statement positioned on its first row, or nullopt when there is none.
+  template <class... A>
+  policy::Result<std::optional<Stmt>> first_row(std::string_view sql, const A&... args) {
+    auto st = query(sql, args...);
+    if (!st) {
+      return std::move(st).error();
+    }
+    auto row = st->step();
+    if (!row) {
+      return std::move(row).error();
+    }
+    return *row ? std::optional<Stmt>(std::move(*st)) : std::nullopt;
+  }
+  // Every row of `sql`, each turned into a T by to_value(const Stmt&).
+  template <class T, class F, class... A>
+  policy::Result<std::vector<T>> rows(std::string_view sql, F&& to_value, const A&... args) {
+    auto st = query(sql, args...);
+    if (!st) {
+      return std::move(st).error();
+    }
+    std::vector<T> out;
+    if (auto s = st->each_row([&](const Stmt& r) { out.push_back(to_value(r)); }); !s) {
+      return s.error();
+    }
+    return out;
+  }
+  // Runs a statement that returns no rows (INSERT, UPDATE, DELETE) to completion.
+  template <class... A>
+  policy::Status execute(std::string_view sql, const A&... args) {
+    auto st = query(sql, args...);
+    if (!st) {
+      return std::move(st).error();
+    }
+    return st->run();
+  }
   // Executes literal SQL (schema, pragmas); never pass input here.
   policy::Status exec(const char* sql);
   // Single integer from a literal query (e.g. "PRAGMA user_version").

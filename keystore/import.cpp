@@ -1,7 +1,6 @@
 // Keystore::import: one end-entity certificate (with optional private key and chain)
 // into the directory. The chain must lead to a held trust anchor; intermediates on
 // the verified path are kept. Importing the same thing twice changes nothing.
-#include <ctime>
 #include <string>
 
 #include "keystore/keystore.h"
@@ -14,15 +13,6 @@ using policy::unexpected;
 namespace ossl = smime::ossl;
 
 namespace {
-
-std::string utc_date(std::int64_t t) {
-  const auto tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  ::gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
 
 // The end-entity certificate of a bundle: the one matching the key, else the first
 // certificate that is not a CA.
@@ -56,12 +46,13 @@ policy::Status check_leaf(const smime::CertInfo& info, const ImportRequest& req)
   const std::int64_t now = detail::now_unix();
   if (!req.allow_expired && info.not_after <= now) {
     return unexpected(Errc::kExpired,
-                      "certificate " + info.subject + " expired on " + utc_date(info.not_after) +
+                      "certificate " + info.subject + " expired on " +
+                          detail::utc_date(info.not_after) +
                           " (import it with --allow-expired; it will never be used)");
   }
   if (!req.allow_expired && info.not_before > now) {
     return unexpected(Errc::kExpired, "certificate " + info.subject + " is not valid before " +
-                                          utc_date(info.not_before));
+                                          detail::utc_date(info.not_before));
   }
   return {};
 }
@@ -89,32 +80,24 @@ policy::Result<ImportOutcome> Keystore::import(const ImportRequest& req) {
 
 policy::Result<std::int64_t> Keystore::upsert_staff_locked(const ImportRequest& req,
                                                            const std::vector<std::string>& emails) {
-  auto st = db_.prepare(
-      "INSERT INTO staff(name, employee_no, department) VALUES(?1, NULLIF(?2,''), NULLIF(?3,'')) "
-      "ON CONFLICT(name) DO UPDATE SET employee_no=COALESCE(excluded.employee_no, employee_no), "
-      "department=COALESCE(excluded.department, department)");
-  if (!st) {
-    return std::move(st).error();
-  }
-  if (auto s = st->bind(1, req.owner).bind(2, req.employee_no).bind(3, req.department).run(); !s) {
+  if (auto s =
+          db_.execute("INSERT INTO staff(name, employee_no, department) VALUES(?1, NULLIF(?2,''), "
+                      "NULLIF(?3,'')) ON CONFLICT(name) DO UPDATE SET "
+                      "employee_no=COALESCE(excluded.employee_no, employee_no), "
+                      "department=COALESCE(excluded.department, department)",
+                      req.owner, req.employee_no, req.department);
+      !s) {
     return s.error();
   }
-  auto id = db_.prepare("SELECT id FROM staff WHERE name=?1");
-  if (!id) {
-    return std::move(id).error();
-  }
-  id->bind(1, req.owner);
-  auto row = id->step();
+  auto row = db_.first_row("SELECT id FROM staff WHERE name=?1", req.owner);
   if (!row || !*row) {
     return row ? unexpected(Errc::kInternal, "staff row vanished") : std::move(row).error();
   }
-  const std::int64_t staff_id = id->col_int(0);
+  const std::int64_t staff_id = (*row)->col_int(0);
   for (const auto& e : emails) {
-    auto ins = db_.prepare("INSERT OR IGNORE INTO staff_emails(staff_id, email) VALUES(?1, ?2)");
-    if (!ins) {
-      return std::move(ins).error();
-    }
-    if (auto s = ins->bind(1, staff_id).bind(2, e).run(); !s) {
+    if (auto s = db_.execute("INSERT OR IGNORE INTO staff_emails(staff_id, email) VALUES(?1, ?2)",
+                             staff_id, e);
+        !s) {
       return s.error();
     }
   }
@@ -160,11 +143,9 @@ policy::Result<std::int64_t> Keystore::insert_cert_locked(const ImportRequest& r
   }
   const std::int64_t cert_id = db_.last_insert_rowid();
   for (const auto& e : info.emails) {
-    auto em = db_.prepare("INSERT OR IGNORE INTO cert_emails(cert_id, email) VALUES(?1, ?2)");
-    if (!em) {
-      return std::move(em).error();
-    }
-    if (auto s = em->bind(1, cert_id).bind(2, e).run(); !s) {
+    if (auto s = db_.execute("INSERT OR IGNORE INTO cert_emails(cert_id, email) VALUES(?1, ?2)",
+                             cert_id, e);
+        !s) {
       return s.error();
     }
   }
@@ -180,13 +161,10 @@ policy::Status Keystore::store_key_locked(std::int64_t cert_id, const std::strin
   if (!w) {
     return std::move(w).error();
   }
-  auto st = db_.prepare(
-      "INSERT INTO private_keys(cert_id, nonce, wrapped, added_at) VALUES(?1,?2,?3,?4)");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, cert_id).bind_blob(2, w->nonce).bind_blob(3, w->data).bind(4, detail::now_unix());
-  if (auto s = st->run(); !s) {
+  if (auto s = db_.execute(
+          "INSERT INTO private_keys(cert_id, nonce, wrapped, added_at) VALUES(?1,?2,?3,?4)",
+          cert_id, Blob{w->nonce}, Blob{w->data}, detail::now_unix());
+      !s) {
     return s;
   }
   return history_locked(fingerprint, "key-stored", "", actor);
@@ -215,19 +193,15 @@ policy::Result<ImportOutcome> Keystore::import_locked(const ImportRequest& req, 
   if (!tx) {
     return std::move(tx).error();
   }
-  auto existing = db_.prepare(
+  auto row = db_.first_row(
       "SELECT id, EXISTS(SELECT 1 FROM private_keys WHERE cert_id=certs.id) FROM certs "
-      "WHERE fingerprint=?1");
-  if (!existing) {
-    return std::move(existing).error();
-  }
-  existing->bind(1, info.fingerprint_sha256);
-  auto row = existing->step();
+      "WHERE fingerprint=?1",
+      info.fingerprint_sha256);
   if (!row) {
     return std::move(row).error();
   }
-  std::int64_t cert_id = *row ? existing->col_int(0) : 0;
-  const bool had_key = *row && existing->col_int(1) != 0;
+  std::int64_t cert_id = *row ? (*row)->col_int(0) : 0;
+  const bool had_key = *row && (*row)->col_int(1) != 0;
   if (cert_id == 0) {
     auto id = insert_cert_locked(req, leaf, info);
     if (!id) {
@@ -243,7 +217,7 @@ policy::Result<ImportOutcome> Keystore::import_locked(const ImportRequest& req, 
     out.changed = out.key_stored = true;
   }
   for (const auto& c : *chain) {
-    auto changed = store_intermediate_locked(*c);
+    auto changed = store_ca_locked(*c, "intermediate");
     if (!changed) {
       return std::move(changed).error();
     }
@@ -259,38 +233,33 @@ policy::Result<ImportOutcome> Keystore::import_locked(const ImportRequest& req, 
 policy::Status Keystore::record_import_history_locked(std::int64_t cert_id,
                                                       const smime::CertInfo& info,
                                                       std::string_view actor) {
-  auto st = db_.prepare(
+  auto row = db_.first_row(
       "SELECT c.fingerprint FROM certs c JOIN cert_emails e ON e.cert_id=c.id "
       "WHERE c.id<>?1 AND e.email IN (SELECT email FROM cert_emails WHERE cert_id=?1) "
-      "AND c.not_before<?2 ORDER BY c.not_before DESC LIMIT 1");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, cert_id).bind(2, info.not_before);
-  auto row = st->step();
+      "AND c.not_before<?2 ORDER BY c.not_before DESC LIMIT 1",
+      cert_id, info.not_before);
   if (!row) {
     return std::move(row).error();
   }
   if (*row) {
-    return history_locked(info.fingerprint_sha256, "renewed", "supersedes " + st->col_text(0),
+    return history_locked(info.fingerprint_sha256, "renewed", "supersedes " + (*row)->col_text(0),
                           actor);
   }
   return history_locked(info.fingerprint_sha256, "imported", info.subject, actor);
 }
 
-policy::Result<bool> Keystore::store_intermediate_locked(const X509& cert) {
+// A CA certificate already held keeps its row; an intermediate becomes an anchor when
+// added as one, an anchor never turns back into an intermediate.
+policy::Result<bool> Keystore::store_ca_locked(const X509& cert, std::string_view role) {
   const smime::CertInfo info = smime::inspect(cert);
-  auto st = db_.prepare(
-      "INSERT OR IGNORE INTO ca_certs(fingerprint, der, subject, subject_der, issuer, not_after, "
-      "role, added_at) "
-      "VALUES(?1,?2,?3,?4,?5,?6,'intermediate',?7)");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, info.fingerprint_sha256).bind_blob(2, smime::to_der(cert)).bind(3, info.subject);
-  st->bind_blob(4, detail::name_der(::X509_get_subject_name(&cert))).bind(5, info.issuer);
-  st->bind(6, info.not_after).bind(7, detail::now_unix());
-  if (auto s = st->run(); !s) {
+  if (auto s = db_.execute(
+          "INSERT INTO ca_certs(fingerprint, der, subject, subject_der, issuer, not_after, role, "
+          "added_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(fingerprint) DO UPDATE SET "
+          "role=excluded.role WHERE excluded.role='anchor' AND role<>'anchor'",
+          info.fingerprint_sha256, Blob{smime::to_der(cert)}, info.subject,
+          Blob{detail::name_der(::X509_get_subject_name(&cert))}, info.issuer, info.not_after, role,
+          detail::now_unix());
+      !s) {
     return s.error();
   }
   return db_.changes() > 0;

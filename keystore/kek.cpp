@@ -93,6 +93,17 @@ policy::Result<std::string> gcm_open(const unsigned char* key, std::string_view 
   return out;
 }
 
+// scrypt(secret, params) into key[0..len).
+policy::Status scrypt_into(std::string_view secret, const KekParams& params, unsigned char* key,
+                           std::size_t len) {
+  if (::EVP_PBE_scrypt(
+          secret.data(), secret.size(), reinterpret_cast<const unsigned char*>(params.salt.data()),
+          params.salt.size(), params.n, params.r, params.p, kScryptMaxMem, key, len) != 1) {
+    return unexpected(Errc::kCrypto, ossl::error_text("scrypt key derivation failed"));
+  }
+  return {};
+}
+
 }  // namespace
 
 policy::Status check_private_file(const std::string& path, std::string_view what,
@@ -171,11 +182,8 @@ Kek::~Kek() {
 policy::Result<Kek> Kek::derive(std::string_view secret, const KekParams& params) {
   ::ERR_clear_error();
   Kek k;
-  if (::EVP_PBE_scrypt(secret.data(), secret.size(),
-                       reinterpret_cast<const unsigned char*>(params.salt.data()),
-                       params.salt.size(), params.n, params.r, params.p, kScryptMaxMem, k.key_,
-                       sizeof k.key_) != 1) {
-    return unexpected(Errc::kCrypto, ossl::error_text("scrypt key derivation failed"));
+  if (auto s = scrypt_into(secret, params, k.key_, sizeof k.key_); !s) {
+    return s.error();
   }
   if (params.check.size() < kNonceLen + kTagLen) {
     return unexpected(Errc::kUnavailable, "keystore key-check value is missing or truncated");
@@ -197,11 +205,8 @@ policy::Result<std::pair<Kek, KekParams>> Kek::create(std::string_view secret) {
     return unexpected(Errc::kCrypto, "no randomness for the key-encryption key");
   }
   Kek k;
-  if (::EVP_PBE_scrypt(secret.data(), secret.size(),
-                       reinterpret_cast<const unsigned char*>(params.salt.data()),
-                       params.salt.size(), params.n, params.r, params.p, kScryptMaxMem, k.key_,
-                       sizeof k.key_) != 1) {
-    return unexpected(Errc::kCrypto, ossl::error_text("scrypt key derivation failed"));
+  if (auto s = scrypt_into(secret, params, k.key_, sizeof k.key_); !s) {
+    return s.error();
   }
   auto sealed = gcm_seal(k.key_, nonce, "kek-check", kCheckText);
   if (!sealed) {

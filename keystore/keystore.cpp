@@ -28,27 +28,15 @@ constexpr std::array<std::string_view, 10> kReasons = {
     "privilegeWithdrawn", "aACompromise"};
 
 policy::Result<std::optional<std::string>> meta_get(Db& db, std::string_view key) {
-  auto st = db.prepare("SELECT value FROM meta WHERE key=?1");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, key);
-  auto row = st->step();
+  auto row = db.first_row("SELECT value FROM meta WHERE key=?1", key);
   if (!row) {
     return std::move(row).error();
   }
-  if (!*row) {
-    return std::optional<std::string>();
-  }
-  return std::optional<std::string>(st->col_blob(0));
+  return *row ? std::optional<std::string>((*row)->col_blob(0)) : std::nullopt;
 }
 
 policy::Status meta_put(Db& db, std::string_view key, std::string_view value) {
-  auto st = db.prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
-  if (!st) {
-    return std::move(st).error();
-  }
-  return st->bind(1, key).bind_blob(2, value).run();
+  return db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", key, Blob{value});
 }
 
 // Derives the KEK from the stored parameters, or creates them on first use.
@@ -165,27 +153,24 @@ void Keystore::refresh_cache_locked() {
 }
 
 policy::Result<std::vector<ossl::Cert>> Keystore::ca_certs_locked(std::string_view role) {
-  auto st = db_.prepare("SELECT der FROM ca_certs WHERE role=?1 ORDER BY id");
+  auto st = db_.query("SELECT der FROM ca_certs WHERE role=?1 ORDER BY id", role);
   if (!st) {
     return std::move(st).error();
   }
-  st->bind(1, role);
   std::vector<ossl::Cert> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) {
-      return std::move(row).error();
-    }
-    if (!*row) {
-      return out;
-    }
-    auto cert = smime::parse_cert(st->col_blob(0));
+  auto s = st->each_row([&](const Stmt& r) -> policy::Status {
+    auto cert = smime::parse_cert(r.col_blob(0));
     if (!cert) {
       return unexpected(Errc::kUnavailable,
                         "corrupt CA certificate record: " + cert.error().detail());
     }
     out.push_back(std::move(*cert));
+    return {};
+  });
+  if (!s) {
+    return s.error();
   }
+  return out;
 }
 
 // Path from `leaf` to a held trust anchor; returns the intermediates (leaf's issuer
@@ -244,49 +229,45 @@ policy::Result<std::vector<ossl::Cert>> Keystore::verified_chain_locked(
 }
 
 policy::Result<bool> Keystore::revoked_locked(const X509& cert) {
-  auto st = db_.prepare("SELECT 1 FROM revocations WHERE issuer_der=?1 AND serial=?2");
-  if (!st) {
-    return std::move(st).error();
+  auto row = db_.first_row("SELECT 1 FROM revocations WHERE issuer_der=?1 AND serial=?2",
+                           Blob{detail::name_der(::X509_get_issuer_name(&cert))},
+                           detail::norm_serial(smime::inspect(cert).serial_hex));
+  if (!row) {
+    return std::move(row).error();
   }
-  st->bind_blob(1, detail::name_der(::X509_get_issuer_name(&cert)));
-  st->bind(2, detail::norm_serial(smime::inspect(cert).serial_hex));
-  return st->step();
+  return row->has_value();
 }
 
-policy::Result<smime::Credential> Keystore::credential_locked(std::int64_t cert_id,
-                                                              const std::string& fingerprint,
-                                                              const std::string& der) {
-  auto cert = smime::parse_cert(der);
+policy::Result<smime::Credential> Keystore::credential_locked(const KeyRow& k) {
+  auto cert = smime::parse_cert(k.der);
   if (!cert) {
-    return unexpected(Errc::kUnavailable, "corrupt certificate record " + fingerprint);
+    return unexpected(Errc::kUnavailable, "corrupt certificate record " + k.fingerprint);
   }
-  auto it = cache_.find(fingerprint);
+  auto it = cache_.find({k.fingerprint, k.any_time});
   if (it == cache_.end()) {
     if (!kek_) {
       return unexpected(Errc::kUnavailable,
                         "private keys are not accessible: no key-encryption secret configured");
     }
-    auto st = db_.prepare("SELECT nonce, wrapped FROM private_keys WHERE cert_id=?1");
-    if (!st) {
-      return std::move(st).error();
-    }
-    st->bind(1, cert_id);
-    auto row = st->step();
+    auto row = db_.first_row("SELECT nonce, wrapped FROM private_keys WHERE cert_id=?1", k.id);
     if (!row) {
       return std::move(row).error();
     }
     if (!*row) {
-      return unexpected(Errc::kNoKey, "no private key held for " + fingerprint);
+      return unexpected(Errc::kNoKey, "no private key held for " + k.fingerprint);
     }
-    auto key = kek_->unwrap(Wrapped{st->col_blob(0), st->col_blob(1)}, fingerprint);
+    auto key = kek_->unwrap(Wrapped{(*row)->col_blob(0), (*row)->col_blob(1)}, k.fingerprint);
     if (!key) {
       return std::move(key).error();
     }
-    auto chain = verified_chain_locked(**cert, {}, false);
+    auto chain = verified_chain_locked(**cert, {}, k.any_time);
     if (!chain) {
       return std::move(chain).error();
     }
-    it = cache_.emplace(fingerprint, CachedKey{std::move(*key), std::move(*chain)}).first;
+    it = cache_
+             .emplace(std::pair{k.fingerprint, k.any_time},
+                      CachedKey{std::move(*key), std::move(*chain)})
+             .first;
   }
   smime::Credential cred;
   cred.cert = std::move(*cert);
@@ -327,37 +308,26 @@ smime::Lookup<smime::Credential> Keystore::signing_credential(
     std::string_view sender, std::span<const CertType> preference) {
   const std::lock_guard lock(mu_);
   refresh_cache_locked();
-  auto st = db_.prepare(kSigningSql);
+  auto st = db_.query(kSigningSql, detail::now_unix(), detail::lower(sender));
   if (!st) {
     return std::move(st).error();
   }
-  st->bind(1, detail::now_unix()).bind(2, detail::lower(sender));
-  struct Row {
-    std::int64_t id;
-    std::string fp, der;
-    std::size_t rank;
-  };
-  std::vector<Row> rows;
-  for (;;) {
-    auto row = st->step();
-    if (!row) {
-      return std::move(row).error();
-    }
-    if (!*row) {
-      break;
-    }
-    const auto type = parse_cert_type(st->col_text(3)).value_or(CertType::kIndividual);
+  std::vector<std::pair<std::size_t, KeyRow>> rows;  // (rank in preference, row)
+  auto s = st->each_row([&](const Stmt& r) {
+    const auto type = parse_cert_type(r.col_text(3)).value_or(CertType::kIndividual);
     const auto pos = std::find(preference.begin(), preference.end(), type);
-    if (!preference.empty() && pos == preference.end()) {
-      continue;
+    if (preference.empty() || pos != preference.end()) {
+      rows.emplace_back(static_cast<std::size_t>(pos - preference.begin()),
+                        KeyRow{r.col_int(0), r.col_text(1), r.col_blob(2), false});
     }
-    rows.push_back({st->col_int(0), st->col_text(1), st->col_blob(2),
-                    static_cast<std::size_t>(pos - preference.begin())});
+  });
+  if (!s) {
+    return s.error();
   }
   std::stable_sort(rows.begin(), rows.end(),
-                   [](const Row& a, const Row& b) { return a.rank < b.rank; });
-  for (const auto& r : rows) {
-    auto cred = credential_locked(r.id, r.fp, r.der);
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [rank, r] : rows) {
+    auto cred = credential_locked(r);
     if (cred) {
       return std::optional<smime::Credential>(std::move(*cred));
     }
@@ -370,68 +340,60 @@ smime::Lookup<smime::Credential> Keystore::signing_credential(
 
 policy::Result<std::vector<RecipientCert>> Keystore::encryption_certs(std::string_view recipient) {
   const std::lock_guard lock(mu_);
-  auto st = db_.prepare(kEncryptionSql);
+  auto st = db_.query(kEncryptionSql, detail::now_unix(), detail::lower(recipient));
   if (!st) {
     return std::move(st).error();
   }
-  st->bind(1, detail::now_unix()).bind(2, detail::lower(recipient));
   std::vector<RecipientCert> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) {
-      return std::move(row).error();
-    }
-    if (!*row) {
-      return out;
-    }
-    auto cert = smime::parse_cert(st->col_blob(2));
+  auto s = st->each_row([&](const Stmt& r) -> policy::Status {
+    auto cert = smime::parse_cert(r.col_blob(2));
     if (!cert) {
-      return unexpected(Errc::kUnavailable, "corrupt certificate record " + st->col_text(1));
+      return unexpected(Errc::kUnavailable, "corrupt certificate record " + r.col_text(1));
     }
     auto chain = verified_chain_locked(**cert, {}, false);
-    if (!chain) {
-      if (chain.error().code() == Errc::kUntrustedChain) {
-        continue;  // its anchor was removed: no longer usable
-      }
-      return std::move(chain).error();
+    if (!chain) {  // kUntrustedChain: its anchor was removed, no longer usable
+      return chain.error().code() == Errc::kUntrustedChain ? policy::Status()
+                                                           : std::move(chain).error();
     }
-    RecipientCert rc;
-    rc.cert = std::move(*cert);
-    rc.fingerprint = st->col_text(1);
-    rc.type = parse_cert_type(st->col_text(3)).value_or(CertType::kIndividual);
-    if (!st->col_null(4)) {
-      rc.caps.aes_gcm = st->col_int(4) != 0;
+    RecipientCert rc{std::move(*cert),
+                     r.col_text(1),
+                     parse_cert_type(r.col_text(3)).value_or(CertType::kIndividual),
+                     {},
+                     r.col_int(5)};
+    if (!r.col_null(4)) {
+      rc.caps.aes_gcm = r.col_int(4) != 0;
     }
-    rc.not_after = st->col_int(5);
     out.push_back(std::move(rc));
+    return {};
+  });
+  if (!s) {
+    return s.error();
   }
+  return out;
 }
 
 policy::Result<std::vector<smime::Credential>> Keystore::key_rows_locked(
     std::string_view issuer_der, std::string_view serial, std::string_view ski, bool all) {
   refresh_cache_locked();
-  auto st = db_.prepare(kDecryptionSql);
+  auto st = db_.query(kDecryptionSql, detail::now_unix(), Blob{issuer_der},
+                      detail::norm_serial(serial), detail::lower(ski), all ? 1 : 0);
   if (!st) {
     return std::move(st).error();
   }
-  st->bind(1, detail::now_unix()).bind_blob(2, issuer_der).bind(3, detail::norm_serial(serial));
-  st->bind(4, detail::lower(ski)).bind(5, all ? 1 : 0);
   std::vector<smime::Credential> out;
-  for (;;) {
-    auto row = st->step();
-    if (!row) {
-      return std::move(row).error();
-    }
-    if (!*row) {
-      return out;
-    }
-    auto cred = credential_locked(st->col_int(0), st->col_text(1), st->col_blob(2));
+  auto s = st->each_row([&](const Stmt& r) -> policy::Status {
+    auto cred = credential_locked(KeyRow{r.col_int(0), r.col_text(1), r.col_blob(2), false});
     if (cred) {
       out.push_back(std::move(*cred));
     } else if (cred.error().code() != Errc::kUntrustedChain) {
       return std::move(cred).error();
     }
+    return {};
+  });
+  if (!s) {
+    return s.error();
   }
+  return out;
 }
 
 smime::Lookup<smime::Credential> Keystore::decryption_key(const smime::CertId& id) {
@@ -467,36 +429,27 @@ policy::Result<smime::Revocation> Keystore::status(const X509& cert, const X509&
   const std::string issuer_der = detail::name_der(::X509_get_issuer_name(&cert));
   const std::string serial = detail::norm_serial(smime::inspect(cert).serial_hex);
   const std::lock_guard lock(mu_);
-  auto st = db_.prepare(
+  auto row = db_.first_row(
       "SELECT reason, revoked_at FROM revocations WHERE issuer_der=?1 AND serial=?2 ORDER BY "
-      "revoked_at LIMIT 1");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind_blob(1, issuer_der).bind(2, serial);
-  auto row = st->step();
+      "revoked_at LIMIT 1",
+      Blob{issuer_der}, serial);
   if (!row) {
     return std::move(row).error();
   }
   smime::Revocation rev;
   if (*row) {
     rev.state = smime::RevocationState::kRevoked;
-    rev.reason = st->col_text(0);
-    rev.revoked_at = st->col_int(1);
+    rev.reason = (*row)->col_text(0);
+    rev.revoked_at = (*row)->col_int(1);
     return rev;
   }
-  auto crl = db_.prepare("SELECT next_update FROM crls WHERE issuer_der=?1");
+  auto crl = db_.first_row("SELECT next_update FROM crls WHERE issuer_der=?1", Blob{issuer_der});
   if (!crl) {
     return std::move(crl).error();
   }
-  crl->bind_blob(1, issuer_der);
-  auto crow = crl->step();
-  if (!crow) {
-    return std::move(crow).error();
-  }
-  if (!*crow) {
+  if (!*crl) {
     rev.detail = "no CRL held from the issuer";
-  } else if (crl->col_int(0) <= detail::now_unix()) {
+  } else if ((*crl)->col_int(0) <= detail::now_unix()) {
     rev.detail = "the issuer's CRL is past its nextUpdate";
   } else {
     rev.state = smime::RevocationState::kGood;

@@ -21,6 +21,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "keystore/db.h"
@@ -198,13 +199,17 @@ class Keystore final : public smime::KeyProvider,
     smime::ossl::PKey key;
     std::vector<smime::ossl::Cert> chain;
   };
+  // A certificate row with a held key; any_time: no validity-period check (decryption).
+  struct KeyRow {
+    std::int64_t id = 0;
+    std::string fingerprint, der;
+    bool any_time = false;
+  };
   Keystore(Db db, std::optional<Kek> kek) : db_(std::move(db)), kek_(std::move(kek)) {}
 
   // Callers hold mu_.
   void refresh_cache_locked();
-  policy::Result<smime::Credential> credential_locked(std::int64_t cert_id,
-                                                      const std::string& fingerprint,
-                                                      const std::string& der);
+  policy::Result<smime::Credential> credential_locked(const KeyRow& row);
   policy::Result<std::vector<smime::Credential>> key_rows_locked(std::string_view issuer_der,
                                                                  std::string_view serial,
                                                                  std::string_view ski, bool all);
@@ -222,7 +227,8 @@ class Keystore final : public smime::KeyProvider,
                                                    const std::vector<std::string>& emails);
   policy::Status record_import_history_locked(std::int64_t cert_id, const smime::CertInfo& info,
                                               std::string_view actor);
-  policy::Result<bool> store_intermediate_locked(const X509& cert);
+  // role "anchor" or "intermediate"; true when a row was added or became an anchor.
+  policy::Result<bool> store_ca_locked(const X509& cert, std::string_view role);
   policy::Result<std::int64_t> insert_cert_locked(const ImportRequest& req, const X509& leaf,
                                                   const smime::CertInfo& info);
   policy::Status store_key_locked(std::int64_t cert_id, const std::string& fingerprint,
@@ -244,7 +250,9 @@ class Keystore final : public smime::KeyProvider,
   Db db_;
   std::optional<Kek> kek_;
   std::int64_t data_version_ = -1;
-  std::map<std::string, CachedKey> cache_;  // by fingerprint
+  // By (fingerprint, any_time): a chain built without the time check is never handed
+  // out for signing.
+  std::map<std::pair<std::string, bool>, CachedKey> cache_;
 };
 
 }  // namespace keystore

@@ -33,18 +33,8 @@ policy::Status check_status(const std::string& s) {
   return {};
 }
 
-// Appends column 0 of every row to `out`.
-policy::Status collect(Stmt& st, std::vector<std::string>& out) {
-  for (;;) {
-    auto r = st.step();
-    if (!r) {
-      return std::move(r).error();
-    }
-    if (!*r) {
-      return {};
-    }
-    out.push_back(st.col_text(0));
-  }
+std::string first_column(const Stmt& st) {
+  return st.col_text(0);
 }
 
 std::string describe(const StaffRecord& s) {
@@ -87,34 +77,28 @@ policy::Result<std::int64_t> Keystore::set_staff_fields_locked(std::string_view 
 }
 
 policy::Result<StaffRecord> Keystore::staff_locked(std::string_view name) {
-  auto st = db_.prepare(
+  auto row = db_.first_row(
       "SELECT id, name, COALESCE(employee_no,''), COALESCE(department,''), status FROM staff "
-      "WHERE name=?1");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, name);
-  auto row = st->step();
+      "WHERE name=?1",
+      name);
   if (!row) {
     return std::move(row).error();
   }
   if (!*row) {
     return unexpected(Errc::kNotFound, "no staff member named '" + std::string(name) + "'");
   }
-  const std::int64_t id = st->col_int(0);
-  StaffRecord out{st->col_text(1), st->col_text(2), st->col_text(3), st->col_text(4), {}, {}};
+  const Stmt& st = **row;
+  const std::int64_t id = st.col_int(0);
+  StaffRecord out{st.col_text(1), st.col_text(2), st.col_text(3), st.col_text(4), {}, {}};
   const std::pair<const char*, std::vector<std::string>*> lists[] = {
       {"SELECT email FROM staff_emails WHERE staff_id=?1 ORDER BY email", &out.emails},
       {"SELECT fingerprint FROM certs WHERE owner_id=?1 ORDER BY not_after", &out.fingerprints}};
   for (const auto& [sql, dst] : lists) {
-    auto q = db_.prepare(sql);
-    if (!q) {
-      return std::move(q).error();
+    auto values = db_.rows<std::string>(sql, first_column, id);
+    if (!values) {
+      return std::move(values).error();
     }
-    q->bind(1, id);
-    if (auto s = collect(*q, *dst); !s) {
-      return s.error();
-    }
+    *dst = std::move(*values);
   }
   return out;
 }
@@ -126,20 +110,16 @@ policy::Status Keystore::staff_emails_locked(std::int64_t id, const std::vector<
     if (auto s = check_email(e); !s) {
       return s;
     }
-    auto ins = db_.prepare("INSERT OR IGNORE INTO staff_emails(staff_id, email) VALUES(?1,?2)");
-    if (!ins) {
-      return std::move(ins).error();
-    }
-    if (auto s = ins->bind(1, id).bind(2, e).run(); !s) {
+    if (auto s =
+            db_.execute("INSERT OR IGNORE INTO staff_emails(staff_id, email) VALUES(?1,?2)", id, e);
+        !s) {
       return s;
     }
   }
   for (const auto& raw : remove) {
-    auto del = db_.prepare("DELETE FROM staff_emails WHERE staff_id=?1 AND email=?2");
-    if (!del) {
-      return std::move(del).error();
-    }
-    if (auto s = del->bind(1, id).bind(2, detail::lower(raw)).run(); !s) {
+    if (auto s = db_.execute("DELETE FROM staff_emails WHERE staff_id=?1 AND email=?2", id,
+                             detail::lower(raw));
+        !s) {
       return s;
     }
   }
@@ -162,14 +142,10 @@ policy::Result<StaffRecord> Keystore::add_staff(const StaffRecord& staff, std::s
     return held ? unexpected(Errc::kConflict, "staff member '" + staff.name + "' already exists")
                 : std::move(held).error();
   }
-  auto ins = db_.prepare(
-      "INSERT INTO staff(name, employee_no, department, status) "
-      "VALUES(?1, NULLIF(?2,''), NULLIF(?3,''), ?4)");
-  if (!ins) {
-    return std::move(ins).error();
-  }
-  ins->bind(1, staff.name).bind(2, staff.employee_no).bind(3, staff.department);
-  if (auto s = ins->bind(4, staff.status).run(); !s) {
+  if (auto s = db_.execute("INSERT INTO staff(name, employee_no, department, status) "
+                           "VALUES(?1, NULLIF(?2,''), NULLIF(?3,''), ?4)",
+                           staff.name, staff.employee_no, staff.department, staff.status);
+      !s) {
     return s.error();
   }
   if (auto s = staff_emails_locked(db_.last_insert_rowid(), staff.emails, {}); !s) {
@@ -240,11 +216,7 @@ policy::Status Keystore::remove_staff(std::string_view name, std::string_view ac
                           std::to_string(held->fingerprints.size()) +
                           " certificate(s); set the status to inactive (and revoke) instead");
   }
-  auto del = db_.prepare("DELETE FROM staff WHERE name=?1");
-  if (!del) {
-    return std::move(del).error();
-  }
-  if (auto s = del->bind(1, name).run(); !s) {
+  if (auto s = db_.execute("DELETE FROM staff WHERE name=?1", name); !s) {
     return s;
   }
   if (auto s = history_locked(staff_subject(name), "staff-removed", describe(*held), actor); !s) {
@@ -255,16 +227,12 @@ policy::Status Keystore::remove_staff(std::string_view name, std::string_view ac
 
 policy::Result<std::vector<StaffRecord>> Keystore::list_staff() {
   const std::lock_guard lock(mu_);
-  auto st = db_.prepare("SELECT name FROM staff ORDER BY name");
-  if (!st) {
-    return std::move(st).error();
-  }
-  std::vector<std::string> names;
-  if (auto s = collect(*st, names); !s) {
-    return s.error();
+  auto names = db_.rows<std::string>("SELECT name FROM staff ORDER BY name", first_column);
+  if (!names) {
+    return std::move(names).error();
   }
   std::vector<StaffRecord> out;
-  for (const auto& n : names) {
+  for (const auto& n : *names) {
     auto s = staff_locked(n);
     if (!s) {
       return std::move(s).error();
@@ -284,7 +252,7 @@ policy::Result<std::vector<HistoryEntry>> Keystore::history(std::string_view que
   const std::lock_guard lock(mu_);
   // ?1: the query; the subject matches a fingerprint, a staff name, or (for an address)
   // the certificates and staff members holding it.
-  auto st = db_.prepare(
+  return db_.rows<HistoryEntry>(
       "SELECT at, fingerprint, event, detail, actor FROM history WHERE ?1='' "
       "OR fingerprint=lower(?1) OR fingerprint='staff:'||?2 "
       "OR fingerprint IN (SELECT c.fingerprint FROM certs c JOIN cert_emails e "
@@ -293,24 +261,12 @@ policy::Result<std::vector<HistoryEntry>> Keystore::history(std::string_view que
       "  ON e.staff_id=s.id WHERE e.email=lower(?1)) "
       "OR fingerprint IN (SELECT c.fingerprint FROM certs c JOIN staff s ON c.owner_id=s.id "
       "  WHERE s.name=?2) "
-      "ORDER BY at, id");
-  if (!st) {
-    return std::move(st).error();
-  }
-  st->bind(1, q).bind(2, query);
-  std::vector<HistoryEntry> out;
-  for (;;) {
-    auto r = st->step();
-    if (!r) {
-      return std::move(r).error();
-    }
-    if (!*r) {
-      break;
-    }
-    out.push_back(
-        {st->col_int(0), st->col_text(1), st->col_text(2), st->col_text(3), st->col_text(4)});
-  }
-  return out;
+      "ORDER BY at, id",
+      [](const Stmt& r) {
+        return HistoryEntry{r.col_int(0), r.col_text(1), r.col_text(2), r.col_text(3),
+                            r.col_text(4)};
+      },
+      q, query);
 }
 
 }  // namespace keystore

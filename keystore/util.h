@@ -11,6 +11,8 @@
 namespace keystore::detail {
 
 std::int64_t now_unix();
+// "YYYY-MM-DD" (UTC) of unix seconds `t`.
+std::string utc_date(std::int64_t t);
 // DER encoding of an X.509 Name ("" on failure).
 std::string name_der(const X509_NAME* name);
 // Canonical serial form used in the database: lowercase hex without leading zeros.
