@@ -295,10 +295,12 @@ constexpr const char* kEncryptionSql =
     "AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer_der=c.issuer_der AND "
     "r.serial=c.serial) "
     "ORDER BY c.not_before DESC, c.id DESC";
+// No notAfter filter: mail encrypted to a key while its certificate was valid stays
+// readable after the certificate expired (see decryption_key in keystore.h).
 constexpr const char* kDecryptionSql =
     "SELECT c.id, c.fingerprint, c.der FROM certs c JOIN private_keys k ON k.cert_id=c.id "
     "WHERE ((c.issuer_der=?2 AND c.serial=?3) OR (?4<>'' AND c.ski=?4) OR ?5=1) "
-    "AND c.not_before<=?1 AND c.not_after>?1 "
+    "AND c.not_before<=?1 "
     "AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.issuer_der=c.issuer_der AND "
     "r.serial=c.serial) "
     "ORDER BY c.not_before DESC, c.id DESC";
@@ -382,7 +384,7 @@ policy::Result<std::vector<smime::Credential>> Keystore::key_rows_locked(
   }
   std::vector<smime::Credential> out;
   auto s = st->each_row([&](const Stmt& r) -> policy::Status {
-    auto cred = credential_locked(KeyRow{r.col_int(0), r.col_text(1), r.col_blob(2), false});
+    auto cred = credential_locked(KeyRow{r.col_int(0), r.col_text(1), r.col_blob(2), true});
     if (cred) {
       out.push_back(std::move(*cred));
     } else if (cred.error().code() != Errc::kUntrustedChain) {

@@ -6,10 +6,10 @@
 // Lookups have three outcomes: found, not found, unavailable (Errc::kUnavailable when
 // the database is locked, missing or corrupt; never reported as "not found"). Every
 // lookup re-queries the database, so a revocation committed by another process is
-// seen by the next lookup. Expired, not-yet-valid and revoked certificates are never
-// returned. Unwrapped private keys are cached in memory; the cache is dropped whenever
-// another connection commits a change (PRAGMA data_version) and on our own writes.
-// Every admin change runs in one transaction: on error nothing is written.
+// seen by the next lookup. Revoked and not-yet-valid certificates are never returned;
+// expired ones only as decryption keys (see decryption_key). Unwrapped private keys are cached in
+// memory; the cache is dropped whenever another connection commits a change (PRAGMA data_version)
+// and on our own writes. Every admin change runs in one transaction: on error nothing is written.
 // Thread-safety: all methods may be called from several threads (one mutex).
 #pragma once
 
@@ -145,6 +145,12 @@ class Keystore final : public smime::KeyProvider,
   // Valid, unrevoked, encryption-fit certificates for `recipient` (empty = none known).
   policy::Result<std::vector<RecipientCert>> encryption_certs(std::string_view recipient);
 
+  // Held keys of unrevoked certificates that were valid once. The key of an *expired*
+  // certificate still opens mail encrypted to it while it was valid (Perwal 84/2017
+  // Art. 1(15): the private key opens messages; Art. 3: availability), so the
+  // certificate's notAfter is not checked here, nor its chain's; a revocation, of any
+  // reason, ends every use (Art. 16(1)). Signing and encryption never use an expired
+  // certificate.
   smime::Lookup<smime::Credential> decryption_key(const smime::CertId& id) override;
   policy::Result<std::vector<smime::Credential>> all_decryption_keys() override;
   policy::Result<std::vector<smime::ossl::Cert>> anchors() override;
