@@ -85,52 +85,42 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
   add_common_options(add, *o, g);
   add_audit_options(add, *o);
   add->callback([&g, &rc, o, files] {
-    auto trail = AdminAudit::open(g, *o);
-    if (!trail) {
-      rc = fail(trail.error());
-      return;
-    }
-    auto ks = open_keystore(g, *o, false);
-    if (!ks) {
-      rc = fail(ks.error());
-      return;
-    }
-    Json out = Json::array();
-    rc = kExitOk;
-    for (const auto& f : *files) {
-      Errc err = Errc::kOk;
-      std::string detail;
-      const std::string data = read_text_file(f, &err, &detail);
-      auto certs = err == Errc::kOk
-                       ? smime::parse_certs(data)
-                       : policy::Result<std::vector<smime::ossl::Cert>>(policy::Error(err, detail));
-      if (!certs) {
-        rc = fail(certs.error(), f);
-        return;
-      }
-      for (const auto& c : *certs) {
-        auto r = (*ks)->add_anchor(*c, actor_name(*o));
-        if (!r) {
-          rc = fail(r.error(), f);
-          return;
+    rc = run_change(g, *o, false, [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
+      Json out = Json::array();
+      for (const auto& f : *files) {
+        Errc err = Errc::kOk;
+        std::string detail;
+        const std::string data = read_text_file(f, &err, &detail);
+        auto certs =
+            err == Errc::kOk
+                ? smime::parse_certs(data)
+                : policy::Result<std::vector<smime::ossl::Cert>>(policy::Error(err, detail));
+        if (!certs) {
+          return fail(certs.error(), f);
         }
-        if (r->changed) {
-          if (const int code = trail->record(cert_admin_record("trust-add", *r)); code != 0) {
-            rc = code;
-            return;
+        for (const auto& c : *certs) {
+          auto r = ks.add_anchor(*c, actor_name(*o));
+          if (!r) {
+            return fail(r.error(), f);
+          }
+          if (r->changed) {
+            if (const int code = trail.record(cert_admin_record("trust-add", *r)); code != 0) {
+              return code;
+            }
+          }
+          out.push_back(
+              {{"fingerprint", r->fingerprint}, {"subject", r->subject}, {"changed", r->changed}});
+          if (!g.json) {
+            std::printf("%s %s %s\n", r->changed ? "added" : "unchanged", r->fingerprint.c_str(),
+                        r->subject.c_str());
           }
         }
-        out.push_back(
-            {{"fingerprint", r->fingerprint}, {"subject", r->subject}, {"changed", r->changed}});
-        if (!g.json) {
-          std::printf("%s %s %s\n", r->changed ? "added" : "unchanged", r->fingerprint.c_str(),
-                      r->subject.c_str());
-        }
       }
-    }
-    if (g.json) {
-      std::printf("%s\n", out.dump().c_str());
-    }
+      if (g.json) {
+        std::printf("%s\n", out.dump().c_str());
+      }
+      return kExitOk;
+    });
   });
   auto* list = trust->add_subcommand("list", "list trust anchors and known intermediates");
   add_common_options(list, *o, g);
@@ -166,25 +156,16 @@ void add_trust(CLI::App& app, Globals& g, int& rc) {
   add_common_options(rm, *o, g);
   add_audit_options(rm, *o);
   rm->callback([&g, &rc, o, fp] {
-    auto trail = AdminAudit::open(g, *o);
-    if (!trail) {
-      rc = fail(trail.error());
-      return;
-    }
-    auto ks = open_keystore(g, *o, false);
-    if (!ks) {
-      rc = fail(ks.error());
-      return;
-    }
-    if (auto s = (*ks)->remove_anchor(*fp, actor_name(*o)); !s) {
-      rc = fail(s.error());
-      return;
-    }
-    std::printf("removed %s\n", fp->c_str());
-    audit::AdminRecord rec;
-    rec.action = "trust-remove";
-    rec.fingerprint = *fp;
-    rc = trail->record(std::move(rec));
+    rc = run_change(g, *o, false, [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
+      if (auto s = ks.remove_anchor(*fp, actor_name(*o)); !s) {
+        return fail(s.error());
+      }
+      std::printf("removed %s\n", fp->c_str());
+      audit::AdminRecord rec;
+      rec.action = "trust-remove";
+      rec.fingerprint = *fp;
+      return trail.record(std::move(rec));
+    });
   });
 }
 
@@ -200,36 +181,32 @@ void add_revoke(CLI::App& app, Globals& g, int& rc) {
   add_common_options(cmd, *o, g);
   add_audit_options(cmd, *o);
   cmd->callback([&g, &rc, o, query, reason] {
-    auto trail = AdminAudit::open(g, *o);
-    if (!trail) {
-      rc = fail(trail.error());
-      return;
-    }
-    auto ks = open_keystore(g, *o, false);
-    auto r = ks ? (*ks)->revoke(*query, *reason, actor_name(*o))
-                : policy::Result<std::vector<std::string>>(ks.error());
-    if (!r) {
-      rc = fail(r.error(), *query);
-      return;
-    }
-    if (g.json) {
-      std::printf("%s\n", Json{{"revoked", *r}, {"reason", *reason}}.dump().c_str());
-    } else {
+    const auto change = [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
+      auto r = ks.revoke(*query, *reason, actor_name(*o));
+      if (!r) {
+        return fail(r.error(), *query);
+      }
+      if (g.json) {
+        std::printf("%s\n", Json{{"revoked", *r}, {"reason", *reason}}.dump().c_str());
+      } else {
+        for (const auto& fp : *r) {
+          std::printf("revoked %s (%s)\n", fp.c_str(), reason->c_str());
+        }
+      }
+      int code = kExitOk;
       for (const auto& fp : *r) {
-        std::printf("revoked %s (%s)\n", fp.c_str(), reason->c_str());
+        audit::AdminRecord rec;
+        rec.action = "revoke";
+        rec.fingerprint = fp;
+        rec.reason = *reason;
+        rec.detail = "revoked by " + *query;
+        if (const int c = trail.record(std::move(rec)); c != 0) {
+          code = c;
+        }
       }
-    }
-    rc = kExitOk;
-    for (const auto& fp : *r) {
-      audit::AdminRecord rec;
-      rec.action = "revoke";
-      rec.fingerprint = fp;
-      rec.reason = *reason;
-      rec.detail = "revoked by " + *query;
-      if (const int code = trail->record(std::move(rec)); code != 0) {
-        rc = code;
-      }
-    }
+      return code;
+    };
+    rc = run_change(g, *o, false, change, *query);
   });
 }
 

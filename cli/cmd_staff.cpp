@@ -48,25 +48,6 @@ audit::AdminRecord staff_record(std::string action, const keystore::StaffRecord&
   return r;
 }
 
-// Opens the audit trail (fail closed) and the keystore; nullopt after printing the error.
-struct Opened {
-  AdminAudit trail;
-  std::unique_ptr<keystore::Keystore> ks;
-};
-std::optional<Opened> open_for_change(const Globals& g, const KsOptions& o, int& rc) {
-  auto trail = AdminAudit::open(g, o);
-  if (!trail) {
-    rc = fail(trail.error());
-    return std::nullopt;
-  }
-  auto ks = open_keystore(g, o, false);
-  if (!ks) {
-    rc = fail(ks.error());
-    return std::nullopt;
-  }
-  return Opened{std::move(*trail), std::move(*ks)};
-}
-
 void add_staff_add(CLI::App* staff, Globals& g, int& rc) {
   auto* cmd = staff->add_subcommand("add", "add a staff member");
   auto o = std::make_shared<KsOptions>();
@@ -79,17 +60,14 @@ void add_staff_add(CLI::App* staff, Globals& g, int& rc) {
   add_common_options(cmd, *o, g);
   add_audit_options(cmd, *o);
   cmd->callback([&g, &rc, o, s] {
-    auto op = open_for_change(g, *o, rc);
-    if (!op) {
-      return;
-    }
-    auto r = op->ks->add_staff(*s, actor_name(*o));
-    if (!r) {
-      rc = fail(r.error(), s->name);
-      return;
-    }
-    print_staff(g, *r);
-    rc = op->trail.record(staff_record("staff-add", *r));
+    rc = run_change(g, *o, false, [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
+      auto r = ks.add_staff(*s, actor_name(*o));
+      if (!r) {
+        return fail(r.error(), s->name);
+      }
+      print_staff(g, *r);
+      return trail.record(staff_record("staff-add", *r));
+    });
   });
 }
 
@@ -117,17 +95,14 @@ void add_staff_update(CLI::App* staff, Globals& g, int& rc) {
     if (st->count() > 0) {
       c->status = v->status;
     }
-    auto op = open_for_change(g, *o, rc);
-    if (!op) {
-      return;
-    }
-    auto r = op->ks->update_staff(*name, *c, actor_name(*o));
-    if (!r) {
-      rc = fail(r.error(), *name);
-      return;
-    }
-    print_staff(g, *r);
-    rc = op->trail.record(staff_record("staff-update", *r));
+    rc = run_change(g, *o, false, [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
+      auto r = ks.update_staff(*name, *c, actor_name(*o));
+      if (!r) {
+        return fail(r.error(), *name);
+      }
+      print_staff(g, *r);
+      return trail.record(staff_record("staff-update", *r));
+    });
   });
 }
 
@@ -139,18 +114,15 @@ void add_staff_remove(CLI::App* staff, Globals& g, int& rc) {
   add_common_options(cmd, *o, g);
   add_audit_options(cmd, *o);
   cmd->callback([&g, &rc, o, name] {
-    auto op = open_for_change(g, *o, rc);
-    if (!op) {
-      return;
-    }
-    auto held = op->ks->find_staff(*name);
-    auto r = held ? op->ks->remove_staff(*name, actor_name(*o)) : policy::Status(held.error());
-    if (!r) {
-      rc = fail(r.error(), *name);
-      return;
-    }
-    std::printf("removed %s\n", name->c_str());
-    rc = op->trail.record(staff_record("staff-remove", *held));
+    rc = run_change(g, *o, false, [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
+      auto held = ks.find_staff(*name);
+      auto r = held ? ks.remove_staff(*name, actor_name(*o)) : policy::Status(held.error());
+      if (!r) {
+        return fail(r.error(), *name);
+      }
+      std::printf("removed %s\n", name->c_str());
+      return trail.record(staff_record("staff-remove", *held));
+    });
   });
 }
 

@@ -60,6 +60,20 @@ int AdminAudit::record(audit::AdminRecord r) const {
   return kExitOk;
 }
 
+int run_change(const Globals& g, const KsOptions& o, bool with_secret,
+               const std::function<int(const AdminAudit&, keystore::Keystore&)>& change,
+               const std::string& context) {
+  auto trail = AdminAudit::open(g, o);
+  if (!trail) {
+    return fail(trail.error());
+  }
+  auto ks = open_keystore(g, o, with_secret);
+  if (!ks) {
+    return fail(ks.error(), context);
+  }
+  return change(*trail, **ks);
+}
+
 audit::AdminRecord cert_admin_record(std::string action, const keystore::ImportOutcome& out,
                                      std::string owner, std::string department) {
   audit::AdminRecord r;

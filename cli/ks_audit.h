@@ -6,6 +6,7 @@
 // Thread-safety: single-threaded CLI code.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -38,6 +39,14 @@ class AdminAudit {
   std::unique_ptr<audit::Trail> trail_;
   std::string actor_;
 };
+
+// The scaffold of every command that changes the keystore: opens the audit trail first
+// (fail closed), then the keystore (`with_secret` as for open_keystore), and runs
+// `change`, returning its exit code. When the trail or the keystore cannot be opened,
+// prints why (the keystore error under `context`) and returns that exit code.
+int run_change(const Globals& g, const KsOptions& o, bool with_secret,
+               const std::function<int(const AdminAudit&, keystore::Keystore&)>& change,
+               const std::string& context = {});
 
 // A record for a certificate action (cert-import, key-import, trust-add, ...).
 audit::AdminRecord cert_admin_record(std::string action, const keystore::ImportOutcome& out,

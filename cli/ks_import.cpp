@@ -237,31 +237,20 @@ int record_import(const AdminAudit& trail, const keystore::ImportRequest& req,
   return kExitOk;
 }
 
-int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
-  auto items = collect_items(a);
-  if (!items) {
-    return fail(items.error(), a.path);
-  }
-  auto trail = AdminAudit::open(g, o);
-  if (!trail) {
-    return fail(trail.error());
-  }
-  auto ks = open_keystore(g, o, true);
-  if (!ks) {
-    return fail(ks.error());
-  }
-  const bool bulk = items->size() != 1 || a.path != items->front().file;
+int import_items(const Globals& g, const KsOptions& o, const ImportArgs& a,
+                 const std::vector<Item>& items, const AdminAudit& trail, keystore::Keystore& ks) {
+  const bool bulk = items.size() != 1 || a.path != items.front().file;
   const bool bar = bulk && !g.json && ::isatty(STDERR_FILENO) == 1;
   PassCache pass;
   Json done = Json::array(), unchanged = Json::array(), failed = Json::array();
   int first_error = kExitOk;
-  for (std::size_t i = 0; i < items->size(); ++i) {
-    const Item& it = (*items)[i];
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
     auto req = load_item(it, a, pass);
     if (req) {
       req->actor = actor_name(o);
     }
-    auto r = req ? (*ks)->import(*req) : policy::Result<keystore::ImportOutcome>(req.error());
+    auto r = req ? ks.import(*req) : policy::Result<keystore::ImportOutcome>(req.error());
     if (!r) {
       failed.push_back({{"file", it.file},
                         {"error", policy::errc_name(r.error().code())},
@@ -273,7 +262,7 @@ int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
         return fail(r.error(), it.file);
       }
     } else {
-      if (const int code = record_import(*trail, *req, *r); code != kExitOk) {
+      if (const int code = record_import(trail, *req, *r); code != kExitOk) {
         return code;  // fail closed: stop the batch when the trail stops recording
       }
       Json j{{"file", it.file},
@@ -288,7 +277,7 @@ int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
       }
     }
     if (bar) {
-      progress(i + 1, items->size());
+      progress(i + 1, items.size());
     }
   }
   if (g.json) {
@@ -307,6 +296,16 @@ int run_import(Globals& g, const KsOptions& o, const ImportArgs& a) {
     return kExitOk;
   }
   return bulk ? static_cast<int>(kExitFailure) : first_error;
+}
+
+int run_import(const Globals& g, const KsOptions& o, const ImportArgs& a) {
+  auto items = collect_items(a);
+  if (!items) {
+    return fail(items.error(), a.path);
+  }
+  return run_change(g, o, true, [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
+    return import_items(g, o, a, *items, trail, ks);
+  });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/ks_common.h"
 #include "keystore/util.h"
+#include "policy/types.h"
 #include "smime/x509.h"
 
 namespace cli::ks {
@@ -15,14 +16,6 @@ using policy::Errc;
 using Json = nlohmann::json;
 
 namespace {
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    out += (out.empty() ? "" : ",") + s;
-  }
-  return out;
-}
 
 Json to_json(const keystore::CertRecord& r) {
   Json j{{"fingerprint", r.fingerprint},
@@ -67,7 +60,7 @@ void print_table(const std::vector<keystore::CertRecord>& recs) {
     std::printf("%-16s  %-10s  %-8s  %-10s  %-4s  %-20s  %s\n", r.fingerprint.substr(0, 16).c_str(),
                 std::string(keystore::cert_type_name(r.type)).c_str(), state(r, now).c_str(),
                 utc_date(r.not_after).c_str(), r.has_key ? "yes" : "no", r.owner.c_str(),
-                join(r.emails).c_str());
+                policy::join(r.emails, ",").c_str());
   }
 }
 
@@ -78,7 +71,7 @@ void print_details(const keystore::CertRecord& r) {
       "type:        %s\nowner:       %s\ndepartment:  %s\norigin:      %s\nkey:         %s %d\n"
       "valid:       %s .. %s (%s)\nprivate key: %s\nsigning:     %s\nencryption:  %s\n",
       r.fingerprint.c_str(), r.subject.c_str(), r.issuer.c_str(), r.serial.c_str(),
-      join(r.emails).c_str(), std::string(keystore::cert_type_name(r.type)).c_str(),
+      policy::join(r.emails, ",").c_str(), std::string(keystore::cert_type_name(r.type)).c_str(),
       r.owner.c_str(), r.department.c_str(), r.origin.c_str(), r.key_type.c_str(), r.key_bits,
       utc_date(r.not_before).c_str(), utc_date(r.not_after).c_str(), state(r, now).c_str(),
       r.has_key ? "held (wrapped)" : "not held", r.fit_sign ? "fit" : "not fit",
@@ -218,8 +211,9 @@ void add_listing_commands(CLI::App& app, Globals& g, int& rc) {
               out.push_back(j);
             } else {
               std::printf("%-10s  %-5lld  %-24s  %-30s  %-20s  %s\n", utc_date(r.not_after).c_str(),
-                          static_cast<long long>(left), r.owner.c_str(), join(r.emails).c_str(),
-                          r.department.c_str(), r.fingerprint.substr(0, 16).c_str());
+                          static_cast<long long>(left), r.owner.c_str(),
+                          policy::join(r.emails, ",").c_str(), r.department.c_str(),
+                          r.fingerprint.substr(0, 16).c_str());
             }
           }
           if (g.json) {

@@ -6,15 +6,6 @@
 namespace policy {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    out += out.empty() ? "" : ", ";
-    out += s;
-  }
-  return out;
-}
-
 // Sets the verdict from the first failure only; later ones are still explained.
 void fail(Decision& d, Failure f, const std::string& reason) {
   d.reasons.push_back(reason + " -> on_" + std::string(name(f)));

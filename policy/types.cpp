@@ -151,4 +151,13 @@ std::string Verdict::to_string() const {
   return out;
 }
 
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& s : items) {
+    out += out.empty() ? "" : sep;
+    out += s;
+  }
+  return out;
+}
+
 }  // namespace policy

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace policy {
 
@@ -64,6 +65,9 @@ std::string_view name(Digest d) noexcept;
 std::string_view name(Action a) noexcept;
 // "no_signing_cert" ...; the configuration key is "on_" + name.
 std::string_view name(Failure f) noexcept;
+
+// The items with `sep` between them ("a, b, c").
+std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
 
 std::optional<DirectionMatch> parse_direction_match(std::string_view s) noexcept;
 std::optional<Requirement> parse_requirement(std::string_view s) noexcept;
