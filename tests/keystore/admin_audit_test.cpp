@@ -10,6 +10,7 @@
 #include "audit/trail.h"
 #include "cli/exit_codes.h"
 #include "tests/common/test_support.h"
+#include "tests/keystore/ctl_fixture.h"
 
 namespace {
 using testsupport::pki;
@@ -17,36 +18,12 @@ using testsupport::run;
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-class AdminAuditTest : public ::testing::Test {
+class AdminAuditTest : public keystore::test::CtlTest {
  protected:
-  void SetUp() override {
-    testsupport::write_file(dir_ / "pass", "test-pass\n", 0600);
-    testsupport::write_file(conf(), "[audit]\ndatabase = \"" + trail() + "\"\n", 0600);
-  }
-  std::string db() const { return (dir_ / "ks.db").string(); }
-  std::string conf() const { return (dir_ / "smime-milter.conf").string(); }
-  std::string trail() const { return (dir_ / "audit.db").string(); }
-  testsupport::CommandResult ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {SMIMECTL_PATH, "-c", conf(), "--db", db()});
-    return run(args);
-  }
-  void ok(const std::vector<std::string>& args) {
-    const auto r = ctl(args);
-    ASSERT_EQ(r.exit_code, 0) << args[0] << ": " << r.out;
-  }
-  void setup_keystore() {
-    ok({"init", "--secret-file", (dir_ / "secret").string(), "--create-secret"});
-    ok({"trust", "add", pki("root.crt").string()});
-  }
-  void import(const std::string& name, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"import",
-                                  pki(name).string(),
-                                  "--secret-file",
-                                  (dir_ / "secret").string(),
-                                  "--passphrase-file",
-                                  (dir_ / "pass").string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    ok(args);
+  // Imports the test PKI's `name`; must succeed.
+  void import_ok(const std::string& name, std::vector<std::string> extra = {}) {
+    const auto r = import(pki(name).string(), std::move(extra));
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.out;
   }
   std::vector<audit::Entry> admin_records() {
     auto t = audit::Trail::open_read_only(trail());
@@ -69,14 +46,13 @@ class AdminAuditTest : public ::testing::Test {
                  [&](const audit::Entry& e) { return e.action == action; });
     return out;
   }
-  testsupport::TempDir dir_;
 };
 
 TEST_F(AdminAuditTest, EveryAdminActionIsRecorded) {
   setup_keystore();
-  import("alice.p12", {"--owner", "Alice Wibowo", "--department", "Dinas Kominfo"});
-  import("alice.p12");  // unchanged: no second record
-  import("revoked.chain.pem");
+  import_ok("alice.p12", {"--owner", "Alice Wibowo", "--department", "Dinas Kominfo"});
+  import_ok("alice.p12");  // unchanged: no second record
+  import_ok("revoked.chain.pem");
   ok({"revoke", "alice@example.gov", "--reason", "keyCompromise", "--by", "operator7"});
   ok({"crl", "import", pki("inter.crl").string()});
   ok({"staff", "add", "Budi Santoso", "--employee-no", "1985", "--department", "Dinas Kesehatan",
@@ -170,7 +146,7 @@ TEST_F(AdminAuditTest, StaffCommandsAndHistory) {
   r = ctl({"staff", "update", "Budi Santoso", "--status", "retired"});
   EXPECT_EQ(r.exit_code, cli::kExitUsage) << r.out;
 
-  import("alice.p12", {"--owner", "Alice Wibowo", "--department", "Dinas Kominfo"});
+  import_ok("alice.p12", {"--owner", "Alice Wibowo", "--department", "Dinas Kominfo"});
   r = ctl({"staff", "list", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const Json list = Json::parse(r.out);

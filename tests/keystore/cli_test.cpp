@@ -10,6 +10,7 @@
 #include "cli/exit_codes.h"
 #include "smime/x509.h"
 #include "tests/common/test_support.h"
+#include "tests/keystore/ctl_fixture.h"
 
 namespace {
 using testsupport::pki;
@@ -17,32 +18,12 @@ using testsupport::run;
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-class SmimectlTest : public ::testing::Test {
+class SmimectlTest : public keystore::test::CtlTest {
  protected:
   void SetUp() override {
-    testsupport::write_file(dir_ / "pass", "test-pass\n", 0600);
-    // Admin commands refuse to run without an audit trail: the configuration names one.
-    testsupport::write_file(conf(), "[audit]\ndatabase = \"" + trail() + "\"\n", 0600);
-    auto r = ctl({"init", "--secret-file", secret(), "--create-secret"});
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    r = ctl({"trust", "add", pki("root.crt").string()});
-    ASSERT_EQ(r.exit_code, 0) << r.out;
+    CtlTest::SetUp();
+    setup_keystore();
   }
-  std::string db() const { return (dir_ / "ks.db").string(); }
-  std::string secret() const { return (dir_ / "secret").string(); }
-  std::string conf() const { return (dir_ / "smime-milter.conf").string(); }
-  std::string trail() const { return (dir_ / "audit.db").string(); }
-  testsupport::CommandResult ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {SMIMECTL_PATH, "-c", conf(), "--db", db()});
-    return run(args);
-  }
-  testsupport::CommandResult import(const std::string& file, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{
-        "import", file, "--secret-file", secret(), "--passphrase-file", (dir_ / "pass").string()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return ctl(args);
-  }
-  testsupport::TempDir dir_;
 };
 
 TEST_F(SmimectlTest, InitCreatesPrivateFiles) {
