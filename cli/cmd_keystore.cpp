@@ -1,8 +1,14 @@
 // smimectl keystore commands: init, trust add|list|remove, revoke, crl import
 // (listings in ks_list.cpp, import in ks_import.cpp). Registered through registry.h.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <grp.h>
 #include <memory>
+#include <optional>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -12,6 +18,7 @@
 #include "cli/registry.h"
 #include "keystore/kek.h"
 #include "keystore/schema.h"
+#include "policy/config.h"
 #include "smime/x509.h"
 
 namespace cli::ks {
@@ -19,6 +26,58 @@ using policy::Errc;
 using Json = nlohmann::json;
 
 namespace {
+
+// The daemon's account ([daemon] user and group; the defaults when no configuration is
+// read) when smimectl runs as root: root's 0600 files are of no use to the daemon.
+// nullopt when not root, or the user is empty, root or unknown.
+struct Owner {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string name;  // user:group
+};
+policy::Result<std::optional<Owner>> daemon_owner(const Globals& g) {
+  if (::geteuid() != 0) {
+    return std::optional<Owner>();
+  }
+  policy::DaemonConfig d;
+  if (auto cfg = policy::load_config(g.config_path); cfg) {
+    d = (*cfg)->daemon;
+  }
+  const passwd* pw = d.user.empty() || d.user == "root" ? nullptr : ::getpwnam(d.user.c_str());
+  if (pw == nullptr) {
+    return std::optional<Owner>();
+  }
+  Owner o{pw->pw_uid, pw->pw_gid, d.user + ":"};
+  if (d.group.empty()) {
+    const group* gr = ::getgrgid(pw->pw_gid);
+    o.name += gr != nullptr ? std::string(gr->gr_name) : std::to_string(pw->pw_gid);
+  } else if (const group* gr = ::getgrnam(d.group.c_str()); gr != nullptr) {
+    o.gid = gr->gr_gid;
+    o.name += d.group;
+  } else {
+    return policy::Error(Errc::kConfig, "[daemon] group '" + d.group + "' does not exist");
+  }
+  return std::optional<Owner>(o);
+}
+
+// Gives `files` (and their SQLite -wal/-shm companions) that exist to `owner`; modes stay.
+policy::Status give_to(const Owner& owner, const std::vector<std::string>& files) {
+  for (const auto& f : files) {
+    if (f.empty()) {
+      continue;
+    }
+    for (const std::string& p : {f, f + "-wal", f + "-shm"}) {
+      if (!std::filesystem::exists(p)) {
+        continue;
+      }
+      if (::chown(p.c_str(), owner.uid, owner.gid) != 0) {
+        return policy::Error(Errc::kPermission, "cannot give " + p + " to " + owner.name + ": " +
+                                                    std::strerror(errno));
+      }
+    }
+  }
+  return {};
+}
 
 void add_init(CLI::App& app, Globals& g, int& rc) {
   auto* cmd = app.add_subcommand("init", "create (or upgrade) the keystore database");
@@ -50,18 +109,20 @@ void add_init(CLI::App& app, Globals& g, int& rc) {
         return;
       }
     }
+    auto owner = daemon_owner(g);
+    if (!owner) {
+      rc = fail(owner.error());
+      return;
+    }
     auto ks = open_keystore(g, *o, true, true);
     if (!ks) {
       rc = fail(ks.error(), loc->db_path);
       return;
     }
-    if (g.json) {
-      std::printf("%s\n", Json{{"keystore", loc->db_path},
-                               {"schema_version", keystore::schema_version_known()},
-                               {"secret_file", loc->secret_file}}
-                              .dump()
-                              .c_str());
-    } else {
+    Json out{{"keystore", loc->db_path},
+             {"schema_version", keystore::schema_version_known()},
+             {"secret_file", loc->secret_file}};
+    if (!g.json) {
       std::printf("keystore %s ready (schema version %lld)\n", loc->db_path.c_str(),
                   static_cast<long long>(keystore::schema_version_known()));
     }
@@ -71,6 +132,20 @@ void add_init(CLI::App& app, Globals& g, int& rc) {
                  std::to_string(keystore::schema_version_known()) +
                  (*create_secret ? ", new key-encryption secret" : "");
     rc = trail->record(std::move(rec));
+    if (rc == kExitOk && *owner) {
+      // Run as root, init hands its files to the daemon's account.
+      if (auto s = give_to(**owner, {loc->db_path, loc->secret_file, trail->path()}); !s) {
+        rc = fail(s.error());
+        return;
+      }
+      out["owner"] = (*owner)->name;
+      if (!g.json) {
+        std::printf("owner %s (the daemon's account)\n", (*owner)->name.c_str());
+      }
+    }
+    if (g.json) {
+      std::printf("%s\n", out.dump().c_str());
+    }
   });
 }
 

@@ -45,6 +45,7 @@ policy::Result<AdminAudit> AdminAudit::open(const Globals& g, const KsOptions& o
                              "; refusing the change (--no-audit to override)");
   }
   a.trail_ = std::move(*trail);
+  a.path_ = path;
   return a;
 }
 

@@ -34,9 +34,11 @@ class AdminAudit {
   // exit code, else kExitOk. A no-op when disabled.
   int record(audit::AdminRecord r) const;
   bool enabled() const { return trail_ != nullptr; }
+  const std::string& path() const { return path_; }  // "" when disabled
 
  private:
   std::unique_ptr<audit::Trail> trail_;
+  std::string path_;
   std::string actor_;
 };
 

@@ -2,7 +2,10 @@
 // show, export, revoke, crl import, expiring; documented exit codes per error class.
 #include <cstdlib>
 #include <filesystem>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -195,3 +198,38 @@ TEST(SmimectlConfig, KeystoreLocationFromTheConfiguration) {
 }
 
 }  // namespace
+
+// Run as root (as in CI), init hands the keystore, the secret and the audit trail to the
+// daemon's account ([daemon] user/group) and keeps their 0600 mode; a daemon account of
+// root, or not running as root, leaves them with the invoking user.
+TEST(SmimectlInit, RootHandsTheFilesToTheDaemonAccount) {
+  struct Case {
+    std::string daemon_user;
+    uid_t want_uid;
+    gid_t want_gid;
+  };
+  const bool root = ::geteuid() == 0;
+  const std::vector<Case> cases = {
+      {"user = \"nobody\"\ngroup = \"nogroup\"", root ? ::getpwnam("nobody")->pw_uid : ::geteuid(),
+       root ? ::getgrnam("nogroup")->gr_gid : ::getegid()},
+      {"user = \"root\"\ngroup = \"root\"", ::geteuid(), ::getegid()}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.daemon_user);
+    testsupport::TempDir dir;
+    const std::string cfg = (dir / "smime-milter.conf").string();
+    testsupport::write_file(cfg, "[daemon]\n" + c.daemon_user + "\n[audit]\ndatabase = \"" +
+                                     (dir / "audit.db").string() + "\"\n");
+    auto r = run({SMIMECTL_PATH, "-c", cfg, "--db", (dir / "ks.db").string(), "init",
+                  "--secret-file", (dir / "secret").string(), "--create-secret", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const bool handed = root && c.daemon_user.find("nobody") != std::string::npos;
+    EXPECT_EQ(Json::parse(r.out).contains("owner"), handed) << r.out;
+    for (const char* f : {"ks.db", "secret", "audit.db"}) {
+      struct stat st {};
+      ASSERT_EQ(::stat((dir / f).c_str(), &st), 0) << f;
+      EXPECT_EQ(st.st_uid, c.want_uid) << f;
+      EXPECT_EQ(st.st_gid, c.want_gid) << f;
+      EXPECT_EQ(st.st_mode & 0777, 0600U) << f;
+    }
+  }
+}
