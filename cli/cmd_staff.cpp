@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +49,17 @@ audit::AdminRecord staff_record(std::string action, const keystore::StaffRecord&
   return r;
 }
 
+// The end of staff add/update: print the member as the change left them and record it.
+int report_staff(const Globals& g, const AdminAudit& trail,
+                 const policy::Result<keystore::StaffRecord>& r, const std::string& name,
+                 std::string action) {
+  if (!r) {
+    return fail(r.error(), name);
+  }
+  print_staff(g, *r);
+  return trail.record(staff_record(std::move(action), *r));
+}
+
 void add_staff_add(CLI::App* staff, Globals& g, int& rc) {
   auto* cmd = staff->add_subcommand("add", "add a staff member");
   auto o = std::make_shared<KsOptions>();
@@ -61,12 +73,7 @@ void add_staff_add(CLI::App* staff, Globals& g, int& rc) {
   add_audit_options(cmd, *o);
   cmd->callback([&g, &rc, o, s] {
     rc = run_change(g, *o, false, [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
-      auto r = ks.add_staff(*s, actor_name(*o));
-      if (!r) {
-        return fail(r.error(), s->name);
-      }
-      print_staff(g, *r);
-      return trail.record(staff_record("staff-add", *r));
+      return report_staff(g, trail, ks.add_staff(*s, actor_name(*o)), s->name, "staff-add");
     });
   });
 }
@@ -96,12 +103,8 @@ void add_staff_update(CLI::App* staff, Globals& g, int& rc) {
       c->status = v->status;
     }
     rc = run_change(g, *o, false, [&](const AdminAudit& trail, keystore::Keystore& ks) -> int {
-      auto r = ks.update_staff(*name, *c, actor_name(*o));
-      if (!r) {
-        return fail(r.error(), *name);
-      }
-      print_staff(g, *r);
-      return trail.record(staff_record("staff-update", *r));
+      return report_staff(g, trail, ks.update_staff(*name, *c, actor_name(*o)), *name,
+                          "staff-update");
     });
   });
 }

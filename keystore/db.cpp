@@ -68,15 +68,7 @@ policy::Result<bool> Stmt::step() {
 }
 
 policy::Status Stmt::run() {
-  for (;;) {
-    auto r = step();
-    if (!r) {
-      return std::move(r).error();
-    }
-    if (!*r) {
-      return {};
-    }
-  }
+  return each_row([](const Stmt&) {});
 }
 
 std::int64_t Stmt::col_int(int idx) const {
@@ -138,15 +130,11 @@ policy::Status Db::exec(const char* sql) {
 }
 
 policy::Result<std::int64_t> Db::query_int(const char* sql) {
-  auto st = prepare(sql);
-  if (!st) {
-    return std::move(st).error();
-  }
-  auto row = st->step();
+  auto row = first_row(sql);
   if (!row) {
     return std::move(row).error();
   }
-  return *row ? st->col_int(0) : 0;
+  return *row ? (*row)->col_int(0) : 0;
 }
 
 policy::Result<Transaction> Transaction::begin(Db& db) {
