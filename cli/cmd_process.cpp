@@ -1,7 +1,7 @@
 // smimectl process: runs one message through the very Session the daemon runs (same
-// policy, same keystore lookups, same S/MIME pipeline), offline. Reads the message on
-// stdin, writes the message as it would be delivered on stdout and the decision on
-// stderr (or as JSON with --json, on stderr as well, so stdout stays the message).
+// policy, same keystore lookups, same S/MIME pipeline, same audit trail record),
+// offline. Reads the message on stdin, writes the message as it would be delivered on stdout and
+// the decision on stderr (or as JSON with --json, on stderr as well, so stdout stays the message).
 // Exit status: 0 delivered (possibly modified), 20 reject, 21 tempfail, 22 discard,
 // 23 quarantine (cli/exit_codes.h); other codes for setup errors.
 #include <cstdio>
@@ -55,7 +55,8 @@ std::string delivered(const std::vector<milter::Header>& headers, const std::str
   std::vector<bool> gone(headers.size(), false);
   for (const auto& e : o.header_edits) {
     int n = 0;
-    for (std::size_t i = 0; e.kind == milter::HeaderEdit::Kind::kDelete && i < headers.size(); ++i) {
+    for (std::size_t i = 0; e.kind == milter::HeaderEdit::Kind::kDelete && i < headers.size();
+         ++i) {
       if (milter::iequals(headers[i].name, e.name) && ++n == e.index) {
         gone[i] = true;
       }
@@ -78,11 +79,16 @@ std::string delivered(const std::vector<milter::Header>& headers, const std::str
 int exit_for(milter::Verdict v) {
   switch (v) {
     case milter::Verdict::kContinue:
-    case milter::Verdict::kAccept: return kExitOk;
-    case milter::Verdict::kReject: return kExitReject;
-    case milter::Verdict::kTempfail: return kExitTempfail;
-    case milter::Verdict::kDiscard: return kExitDiscard;
-    case milter::Verdict::kQuarantine: return kExitQuarantine;
+    case milter::Verdict::kAccept:
+      return kExitOk;
+    case milter::Verdict::kReject:
+      return kExitReject;
+    case milter::Verdict::kTempfail:
+      return kExitTempfail;
+    case milter::Verdict::kDiscard:
+      return kExitDiscard;
+    case milter::Verdict::kQuarantine:
+      return kExitQuarantine;
   }
   return kExitInternal;
 }
@@ -115,10 +121,14 @@ int run(const Globals& g, const ProcessOptions& o) {
   if (!ks) {
     return ks::fail(ks.error(), "keystore");
   }
-  const std::string input{std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()};
+  const std::string input{std::istreambuf_iterator<char>(std::cin),
+                          std::istreambuf_iterator<char>()};
   const milter::ParsedMessage msg = milter::parse_message(to_crlf(input));
+  // Recorded exactly like the daemon's decisions: an unopenable trail makes
+  // on_audit_failure apply (default tempfail, exit 21).
   std::shared_ptr<const milter::Snapshot> snap =
-      milter::make_snapshot(*cfg, {}, std::shared_ptr<keystore::Keystore>(std::move(*ks)));
+      milter::make_snapshot(*cfg, {}, std::shared_ptr<keystore::Keystore>(std::move(*ks)),
+                            milter::open_audit_trail(**cfg));
   milter::Session s([snap] { return snap; });
   std::string ip;
   std::string daemon;
@@ -141,24 +151,27 @@ int run(const Globals& g, const ProcessOptions& o) {
     s.on_header(h.name, h.value);
   }
   s.on_body(std::as_bytes(std::span(msg.body.data(), msg.body.size())));
-  milter::Outcome out = v == milter::Verdict::kContinue
-                            ? s.on_eom(m)
-                            : milter::make_outcome(v, s.reply().code, s.reply().xcode, s.reply().text);
+  milter::Outcome out =
+      v == milter::Verdict::kContinue
+          ? s.on_eom(m)
+          : milter::make_outcome(v, s.reply().code, s.reply().xcode, s.reply().text);
   const bool wrong_direction = out.summary.find("direction=" + o.direction) == std::string::npos &&
                                out.summary.find("direction=") != std::string::npos;
   if (g.json) {
-    nlohmann::json j{{"verdict", milter::verdict_name(out.verdict)},
-                     {"reply", {{"code", out.reply.code}, {"xcode", out.reply.xcode}, {"text", out.reply.text}}},
-                     {"summary", out.summary},
-                     {"body_replaced", out.new_body.has_value()},
-                     {"header_edits", out.header_edits.size()}};
+    nlohmann::json j{
+        {"verdict", milter::verdict_name(out.verdict)},
+        {"reply", {{"code", out.reply.code}, {"xcode", out.reply.xcode}, {"text", out.reply.text}}},
+        {"summary", out.summary},
+        {"body_replaced", out.new_body.has_value()},
+        {"header_edits", out.header_edits.size()}};
     std::cerr << j.dump() << "\n";
   } else {
     std::cerr << "verdict: " << milter::verdict_name(out.verdict);
     if (!out.reply.empty()) {
       std::cerr << " " << out.reply.code << " " << out.reply.xcode << " " << out.reply.text;
     }
-    std::cerr << "\n" << "decision: " << out.summary << "\n";
+    std::cerr << "\n"
+              << "decision: " << out.summary << "\n";
   }
   if (wrong_direction) {
     std::cerr << "smimectl: the configuration classifies this message differently than --direction "
@@ -175,8 +188,9 @@ int run(const Globals& g, const ProcessOptions& o) {
 const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
   auto o = std::make_shared<ProcessOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "process", "run one message (stdin) through the milter's Session offline; the delivered "
-                 "message goes to stdout, the decision to stderr");
+      "process",
+      "run one message (stdin) through the milter's Session offline; the delivered "
+      "message goes to stdout, the decision to stderr");
   cmd->add_option("--direction", o->direction, "outbound or inbound")
       ->required()
       ->check(CLI::IsMember({"outbound", "inbound"}));
@@ -184,8 +198,10 @@ const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
   cmd->add_option("--to", o->to, "envelope recipient (repeatable)")->required();
   cmd->add_option("--auth", o->auth, "SMTP AUTH user ({auth_authen})");
   cmd->add_option("--client-ip", o->client_ip, "client address");
-  cmd->add_option("--queue-id", o->queue_id, "queue id shown in the decision")->capture_default_str();
-  cmd->add_option("--secret-file", o->ks.secret_file, "key-encryption secret (overrides the configuration)");
+  cmd->add_option("--queue-id", o->queue_id, "queue id shown in the decision")
+      ->capture_default_str();
+  cmd->add_option("--secret-file", o->ks.secret_file,
+                  "key-encryption secret (overrides the configuration)");
   cmd->callback([&g, &rc, o] { rc = run(g, *o); });
 });
 
