@@ -211,8 +211,17 @@ policy::Result<std::uint64_t> Trail::append_admin(const AdminRecord& r) {
 
 void Trail::writer_loop() {
   std::unique_lock lk(mu_);
+  const auto ready = [this] { return stop_ || !queue_.empty(); };
   for (;;) {
-    cv_.wait(lk, [this] { return stop_ || !queue_.empty(); });
+    if (options_.head_interval <= 0) {
+      cv_.wait(lk, ready);
+    } else if (!cv_.wait_for(lk, std::chrono::seconds(options_.head_interval), ready)) {
+      // Idle for a whole interval: publish the head of what was committed since.
+      lk.unlock();
+      maybe_publish_head();
+      lk.lock();
+      continue;
+    }
     if (queue_.empty()) {
       return;  // stopping and drained
     }
@@ -245,6 +254,7 @@ void Trail::writer_loop() {
                          : policy::Result<std::uint64_t>(s.error()));
     }
     if (s) {
+      unpublished_ = true;
       maybe_publish_head();
     }
     lk.lock();
@@ -315,12 +325,15 @@ Entry Trail::failure_incident() const {
 }
 
 void Trail::maybe_publish_head() {
-  if (options_.head_interval <= 0 || now() - last_head_time_ < options_.head_interval) {
+  if (options_.head_interval <= 0 || !unpublished_ ||
+      now() - last_head_time_ < options_.head_interval) {
     return;
   }
   last_head_time_ = now();
   // A failed publication is retried at the next interval; records are already durable.
-  (void)publish_head(options_.head_signer.get());
+  if (publish_head(options_.head_signer.get())) {
+    unpublished_ = false;
+  }
 }
 
 }  // namespace audit

@@ -46,9 +46,11 @@ struct Options {
   std::chrono::milliseconds group_window{0};  // wait this long to gather a batch
   int busy_timeout_ms = 5000;                 // wait for another process's transaction
   std::function<std::int64_t()> clock;        // unix seconds; default time(nullptr)
-  // Chain head publication: every head_interval seconds (0 = only when asked) after a
-  // commit; signed with head_signer when set; one line to head_sink (default syslog
-  // facility mail).
+  // Chain head publication: at most every head_interval seconds (0 = only when asked)
+  // while records are committed: after a commit once the interval has passed, or when
+  // the writer has been idle for a whole interval since an unpublished commit (so the
+  // last records of a burst are covered too). Signed with head_signer when set; one
+  // line to head_sink (default syslog facility mail).
   std::int64_t head_interval = 0;
   std::shared_ptr<const smime::Credential> head_signer;
   std::function<void(std::string_view)> head_sink;
@@ -154,7 +156,8 @@ class Trail final : public Recorder {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stop_ = false;
-  std::int64_t last_head_time_ = 0;
+  std::int64_t last_head_time_ = 0;  // writer thread only (like unpublished_)
+  bool unpublished_ = false;         // records committed since the last published head
   // Writer thread only: commits refused since the last success.
   std::uint64_t refused_ = 0;
   std::int64_t refused_since_ = 0;

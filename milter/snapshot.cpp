@@ -79,8 +79,35 @@ std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
   return s;
 }
 
+namespace {
+// The system certificate (with its key) named by audit.head_signer, or nullptr (logged):
+// heads are then published unsigned rather than not at all.
+std::shared_ptr<const smime::Credential> head_signer(const policy::Config& config) {
+  auto ks = open_keystore(config);
+  if (!ks) {
+    spdlog::error("audit chain heads will be unsigned: keystore {}: {}", config.keystore.path,
+                  ks.error().message());
+    return nullptr;
+  }
+  constexpr std::array kSystem{keystore::CertType::kSystem};
+  auto c = (*ks)->signing_credential(config.audit.head_signer, kSystem);
+  if (!c || !c->has_value()) {
+    spdlog::error(
+        "audit chain heads will be unsigned: no usable system certificate with a key for {}{}",
+        config.audit.head_signer, c ? "" : ": " + c.error().message());
+    return nullptr;
+  }
+  return std::make_shared<const smime::Credential>(std::move(**c));
+}
+}  // namespace
+
 std::shared_ptr<audit::Recorder> open_audit_trail(const policy::Config& config) {
-  auto t = audit::Trail::open(config.audit.database);
+  audit::Options o;
+  o.head_interval = static_cast<std::int64_t>(config.audit.head_interval);
+  if (o.head_interval > 0 && !config.audit.head_signer.empty()) {
+    o.head_signer = head_signer(config);
+  }
+  auto t = audit::Trail::open(config.audit.database, std::move(o));
   if (!t) {
     spdlog::error("audit trail {} unavailable, on_audit_failure applies to every message: {}",
                   config.audit.database, t.error().message());

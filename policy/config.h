@@ -63,6 +63,12 @@ struct LimitsConfig {
 struct AuditConfig {
   std::string database = "/var/lib/smime-milter/audit.db";
   Action on_audit_failure = Action::kTempfail;
+  // Seconds between published chain heads (signed, recorded, logged to syslog) while
+  // records are being written; 0 = never.
+  std::size_t head_interval = 3600;
+  // System mailbox whose certificate and key (from the keystore) sign the heads;
+  // empty = heads are published unsigned.
+  std::string head_signer;
 };
 
 struct Config {

@@ -77,6 +77,13 @@ constexpr std::array kKeys{
     ConfigKey{"audit", "on_audit_failure", "string", "\"tempfail\"",
               "What happens to a message when its audit record cannot be written: `tempfail`, "
               "`reject` or `accept`."},
+    ConfigKey{"audit", "head_interval", "integer (seconds, 0..2678400)", "3600",
+              "How often the chain head (last record's number and hash) is published while "
+              "records are written: stored in the trail, signed with `head_signer`, logged to "
+              "syslog (facility mail); `0` = never. Read at start-up."},
+    ConfigKey{"audit", "head_signer", "string", "\"\"",
+              "Address of a `system` certificate in the keystore (with its key) that signs "
+              "the published chain heads; empty = heads are unsigned. Read at start-up."},
     // [default] and [[rule]] actions
     ConfigKey{"rule", "name", "string", "(required in [[rule]])",
               "Rule name, unique; shown in logs, decisions and `%{rule}`. Not used in [default]."},

@@ -153,8 +153,14 @@ void read_limits(const TomlReader& r, const toml::table& t, LimitsConfig& l) {
 
 void read_audit(const TomlReader& r, const toml::table& t, AuditConfig& a) {
   constexpr std::string_view w = "audit";
-  r.allow_only(t, w, {"database", "on_audit_failure"});
+  r.allow_only(t, w, {"database", "on_audit_failure", "head_interval", "head_signer"});
   require_absolute(r, t, "database", w, a.database);
+  r.get(t, "head_interval", w, a.head_interval, 0, std::size_t{31} * 24U * 3600U);
+  if (r.get(t, "head_signer", w, a.head_signer) && !a.head_signer.empty() &&
+      a.head_signer.find('@') == std::string::npos) {
+    r.fail(*t.get("head_signer"),
+           "audit.head_signer: '" + a.head_signer + "' is not a mailbox address");
+  }
   std::string action;
   if (r.get(t, "on_audit_failure", w, action)) {
     const auto parsed = parse_action(action);

@@ -150,6 +150,8 @@ std::string describe(const Config& c) {
   out += "\n[audit]\n";
   line(out, "database", quote(c.audit.database));
   line(out, "on_audit_failure", quote(name(c.audit.on_audit_failure)));
+  line(out, "head_interval", std::to_string(c.audit.head_interval));
+  line(out, "head_signer", quote(c.audit.head_signer));
   for (const auto& r : c.rules) {
     out += "\n[[rule]]\n";
     line(out, "name", quote(r.name));

@@ -1,5 +1,9 @@
 // Tamper evidence: each kind of edit made with the sqlite3 CLI is found and the first
 // bad record named; signed chain heads catch truncation and rewritten chains.
+#include <chrono>
+#include <mutex>
+#include <thread>
+
 #include "smime/x509.h"
 #include "tests/audit/audit_fixture.h"
 
@@ -196,6 +200,85 @@ TEST(Heads, PublishedPeriodicallyAfterCommits) {
   EXPECT_EQ((*heads)[0].time, 1061);
   ASSERT_EQ(lines.size(), 1U);
   EXPECT_NE(lines[0].find("signer="), std::string::npos);
+}
+
+// The writer thread publishes heads by itself (real clock, head_interval = 1 s): the
+// head covering the last records is signed, verifies with the openssl CLI, and a later
+// truncation of the trail is found by `smimectl audit verify` through that head.
+TEST(Heads, IntervalTimerPublishesSignedHeadThatOpensslVerifies) {
+  testsupport::TempDir dir;
+  const auto db = dir / "audit.db";
+  std::mutex mu;
+  std::vector<std::string> lines;
+  audit::Options o;
+  o.head_interval = 1;
+  // Like a keystore credential: the issuing CA travels in the signature.
+  smime::Credential signer = system_credential();
+  auto inter = smime::parse_cert(testsupport::read_file(testsupport::pki("inter.crt")));
+  ASSERT_TRUE(inter);
+  signer.chain.push_back(std::move(*inter));
+  o.head_signer = std::make_shared<const smime::Credential>(std::move(signer));
+  o.head_sink = [&mu, &lines](std::string_view l) {
+    const std::lock_guard lk(mu);
+    lines.emplace_back(l);
+  };
+  std::vector<audit::Head> heads;
+  {
+    auto t = open_trail(db, o);
+    ASSERT_TRUE(t);
+    audittest::fill(*t, 3);
+    // No further records: the idle writer publishes the head within about a second.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (heads.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto h = t->heads();
+      ASSERT_TRUE(h);
+      heads = *h;
+    }
+  }
+  ASSERT_EQ(heads.size(), 1U) << "no head published by the interval timer";
+  const audit::Head& h = heads[0];
+  EXPECT_EQ(h.seq, 3U);
+  ASSERT_FALSE(h.signature_der.empty());
+  {
+    const std::lock_guard lk(mu);
+    ASSERT_EQ(lines.size(), 1U);
+    EXPECT_NE(lines[0].find(h.statement()), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("signer=" + h.signer_fingerprint), std::string::npos) << lines[0];
+  }
+  // A third party checks the signature over the logged statement.
+  testsupport::write_file(dir / "head.txt", h.statement());
+  testsupport::write_file(dir / "head.p7s", h.signature_der);
+  const auto ossl = testsupport::run(
+      {"openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", (dir / "head.p7s").string(),
+       "-content", (dir / "head.txt").string(), "-CAfile", testsupport::pki("root.crt").string(),
+       "-purpose", "any", "-out", (dir / "verified.txt").string()});
+  EXPECT_EQ(ossl.exit_code, 0) << ossl.out;
+  EXPECT_EQ(testsupport::read_file(dir / "verified.txt"), h.statement());
+  // The intact trail verifies against its head; a truncated one does not.
+  auto r = testsupport::run({SMIMECTL, "audit", "verify", "--audit-db", db.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("1 published heads checked (1 signed)"), std::string::npos) << r.out;
+  sqlite_cli(db, "DELETE FROM records WHERE seq = 3");
+  r = testsupport::run({SMIMECTL, "audit", "verify", "--audit-db", db.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("TAMPERED (truncated)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("records 3..3 were removed"), std::string::npos) << r.out;
+}
+
+// With no interval there is no timer and no head until one is asked for.
+TEST(Heads, NoIntervalNoHead) {
+  testsupport::TempDir dir;
+  std::vector<audit::Head> heads;
+  {
+    auto t = open_trail(dir / "audit.db");
+    ASSERT_TRUE(t);
+    audittest::fill(*t, 3);
+    auto h = t->heads();
+    ASSERT_TRUE(h);
+    heads = *h;
+  }
+  EXPECT_TRUE(heads.empty());
 }
 
 // Acceptance: 10,000 records written through the batching writer verify clean.
