@@ -159,9 +159,9 @@ start_filter() {
   case $cfg in
     null) "$BUILD/tests/harness/null-milter" -p "$lspec" >"$FILTER_LOG" 2>&1 & ;;
     sign | enc1 | enc3)
-      "$BUILD/milter/smime-milter" -f -c "$WORK/milter/outbound.conf" -p "$lspec" >"$FILTER_LOG" 2>&1 & ;;
+      ${BENCH_MILTER_WRAP:-} "$BUILD/milter/smime-milter" -f -c "$WORK/milter/outbound.conf" -p "$lspec" >"$FILTER_LOG" 2>&1 & ;;
     verify)
-      "$BUILD/milter/smime-milter" -f -c "$WORK/milter/inbound.conf" -p "$lspec" >"$FILTER_LOG" 2>&1 & ;;
+      ${BENCH_MILTER_WRAP:-} "$BUILD/milter/smime-milter" -f -c "$WORK/milter/inbound.conf" -p "$lspec" >"$FILTER_LOG" 2>&1 & ;;
     opendkim)
       cat >"$WORK/dkim/opendkim.conf" <<EOF
 Syslog no
@@ -180,7 +180,7 @@ EOF
   esac
   FILTER_PID=$!
   local i
-  for i in $(seq 1 200); do
+  for i in $(seq 1 600); do
     if [[ $sock == unix && -S ${lspec#local:} ]] ||
       [[ $sock == tcp && -n $(ss -Htln "( sport = :$port )" 2>/dev/null | head -c1) ]]; then
       [[ $sock == tcp ]] && sleep 0.2
