@@ -13,6 +13,8 @@
 #include "tests/common/test_support.h"
 #include "tests/harness/milter_tools.h"
 #include "tests/harness/postfix_fixture.h"
+#include "tests/milter/postfix_stack.h"
+#include "tests/milter/smime_fixture.h"
 #include "tests/smime_sign/peers.h"
 
 #ifdef SMIME_SMIMECTL_BINARY
@@ -24,17 +26,7 @@ using testsupport::pki;
 constexpr const char* kAuthserv = "mx.example.gov";
 
 // The harness gives messages with LF line ends; the peers expect the wire form (CRLF).
-std::string crlf(const std::string& lf) {
-  std::string out;
-  out.reserve(lf.size() + lf.size() / 32);
-  for (const char c : lf) {
-    if (c == '\n') {
-      out += '\r';
-    }
-    out += c;
-  }
-  return out;
-}
+using milter::fixture::crlf;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -42,57 +34,20 @@ std::string lower(std::string s) {
   return s;
 }
 
-class PostfixInterop : public ::testing::Test {
+class PostfixInterop : public milter::fixture::PostfixStack {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testsupport::TempDir();
-    const fs::path d = dir_->path();
-    fs::permissions(d, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    testsupport::write_file(d / "m.conf",
-                            "[daemon]\nuser = \"root\"\ngroup = \"postfix\"\n"
-                            "[milter]\nauthserv_id = \"" +
-                                std::string(kAuthserv) +
-                                "\"\ninternal_hosts = []\n"
-                                "[keystore]\npath = \"" +
-                                (d / "k.db").string() + "\"\nsecret_file = \"" +
-                                (d / "secret").string() + "\"\n[audit]\ndatabase = \"" +
-                                (d / "audit.db").string() +
-                                "\"\n"
-                                "[[rule]]\nname = \"official\"\nsign = \"required\"\n"
-                                "[rule.match]\nsender = [\"*@example.gov\"]\n",
-                            0644);
-    testsupport::write_file(d / "pass", "test-pass\n", 0600);
-    ctl_ok({"init", "--create-secret"});
     const fs::path corpus = testsupport::corpus_dir();
-    for (const fs::path& anchor :
-         {pki("root.crt"), corpus / "thunderbird-comm-central/smime/TestCA.pem",
-          corpus / "mimekit/smime/StartComCertificationAuthority.crt"}) {
-      ctl_ok({"trust", "add", anchor.string()});
-    }
-    for (const char* n : {"alice", "bob", "erin"}) {
-      ctl_ok({"import", pki(std::string(n) + ".p12").string(), "--passphrase-file",
-              (d / "pass").string()});
-    }
-    for (const char* c : {"root.crl", "inter.crl"}) {
-      ctl_ok({"crl", "import", pki(c).string()});
-    }
-    milter_ =
-        new harness::MilterProcess(SMIME_MILTER_BINARY, {"-f", "-c", (d / "m.conf").string()});
+    make_stack({pki("root.crt"), corpus / "thunderbird-comm-central/smime/TestCA.pem",
+                corpus / "mimekit/smime/StartComCertificationAuthority.crt"},
+               {"alice", "bob", "erin"});
+    milter_ = new harness::MilterProcess(SMIME_MILTER_BINARY, {"-f", "-c", config_path().string()});
     harness::InstanceOptions o;
     o.milters = {milter_->postfix_spec()};
     o.sasl_users = {{"bob", "pw-bob"}};
     postfix_ = new harness::PostfixInstance(o);
   }
-  static void TearDownTestSuite() {
-    delete postfix_;
-    delete milter_;
-    delete dir_;
-  }
-  static void ctl_ok(std::vector<std::string> args) {
-    args.insert(args.begin(), {SMIME_SMIMECTL_BINARY, "-c", (*dir_ / "m.conf").string()});
-    const auto r = testsupport::run(args);
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-  }
+  static void TearDownTestSuite() { tear_down_stack(); }
 
   // Submits a corpus file from its header From address (no AUTH: inbound) to alice, with
   // a forged Authentication-Results claiming our id and a foreign one that must stay.
@@ -118,14 +73,7 @@ class PostfixInterop : public ::testing::Test {
     }
     return got[0];
   }
-
-  static testsupport::TempDir* dir_;
-  static harness::MilterProcess* milter_;
-  static harness::PostfixInstance* postfix_;
 };
-testsupport::TempDir* PostfixInterop::dir_ = nullptr;
-harness::MilterProcess* PostfixInterop::milter_ = nullptr;
-harness::PostfixInstance* PostfixInterop::postfix_ = nullptr;
 
 struct CorpusCase {
   const char* file;        // under corpus_dir()

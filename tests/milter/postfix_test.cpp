@@ -15,6 +15,7 @@
 #include "tests/common/test_support.h"
 #include "tests/harness/milter_tools.h"
 #include "tests/harness/postfix_fixture.h"
+#include "tests/milter/postfix_stack.h"
 
 #ifdef SMIME_SMIMECTL_BINARY
 namespace {
@@ -22,59 +23,22 @@ namespace {
 namespace fs = std::filesystem;
 using testsupport::pki;
 
-class PostfixMilter : public ::testing::Test {
+class PostfixMilter : public milter::fixture::PostfixStack {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testsupport::TempDir();
-    const fs::path d = dir_->path();
-    // smtpd (user postfix) must traverse it to reach the socket symlink; files stay 0600.
-    fs::permissions(d, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-    testsupport::write_file(
-        d / "m.conf",
-        "[daemon]\nuser = \"root\"\ngroup = \"postfix\"\n"  // smtpd connects as postfix
-        "[milter]\nauthserv_id = \"mx.example.gov\"\ninternal_hosts = []\n"
-        "[keystore]\npath = \"" +
-            (d / "k.db").string() + "\"\nsecret_file = \"" + (d / "secret").string() +
-            "\"\n[audit]\ndatabase = \"" + (d / "audit.db").string() +
-            "\"\n"
-            "[[rule]]\nname = \"official\"\nsign = \"required\"\n"
-            "[rule.match]\nsender = [\"*@example.gov\"]\n",
-        0644);
-    testsupport::write_file(d / "pass", "test-pass\n", 0600);
-    ctl_ok({"init", "--create-secret"});
-    ctl_ok({"trust", "add", pki("root.crt").string()});
-    for (const char* n : {"alice", "bob", "erin", "kepala"}) {
-      ctl_ok({"import", pki(std::string(n) + ".p12").string(), "--passphrase-file",
-              (d / "pass").string()});
-    }
-    for (const char* c : {"root.crl", "inter.crl"}) {
-      ctl_ok({"crl", "import", pki(c).string()});
-    }
+    make_stack({pki("root.crt")}, {"alice", "bob", "erin", "kepala"});
     start_milter();
     harness::InstanceOptions o;
     o.milters = {"unix:" + (*dir_ / "milter.sock").string()};  // a symlink: survives restarts
     o.sasl_users = {{"alice", "pw-alice"}, {"kepala", "pw-kepala"}, {"nocert", "pw-nocert"}};
     postfix_ = new harness::PostfixInstance(o);
   }
-  static void TearDownTestSuite() {
-    delete postfix_;
-    delete milter_;
-    delete dir_;
-  }
+  static void TearDownTestSuite() { tear_down_stack(); }
   static void start_milter() {
-    milter_ =
-        new harness::MilterProcess(SMIME_MILTER_BINARY, {"-f", "-c", (*dir_ / "m.conf").string()});
+    milter_ = new harness::MilterProcess(SMIME_MILTER_BINARY, {"-f", "-c", config_path().string()});
     const fs::path link = *dir_ / "milter.sock";
     fs::remove(link);
     fs::create_symlink(milter_->socket_path(), link);
-  }
-  static testsupport::CommandResult ctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {SMIME_SMIMECTL_BINARY, "-c", (*dir_ / "m.conf").string()});
-    return testsupport::run(args);
-  }
-  static void ctl_ok(const std::vector<std::string>& args) {
-    const auto r = ctl(args);
-    ASSERT_EQ(r.exit_code, 0) << r.out;
   }
   static testsupport::CommandResult openssl_cms(std::vector<std::string> args,
                                                 const std::string& in) {
@@ -112,18 +76,10 @@ class PostfixMilter : public ::testing::Test {
     harness::Message m;
     m.from = from;
     m.to = {"alice@example.gov"};
-    m.data =
-        "From: " + from + "\nTo: alice@example.gov\nSubject: signed\n" + extra_headers + s.out;
+    m.data = "From: " + from + "\nTo: alice@example.gov\nSubject: signed\n" + extra_headers + s.out;
     return m;
   }
-
-  static testsupport::TempDir* dir_;
-  static harness::MilterProcess* milter_;
-  static harness::PostfixInstance* postfix_;
 };
-testsupport::TempDir* PostfixMilter::dir_ = nullptr;
-harness::MilterProcess* PostfixMilter::milter_ = nullptr;
-harness::PostfixInstance* PostfixMilter::postfix_ = nullptr;
 
 TEST_F(PostfixMilter, OutboundArrivesSignedAndEncryptedForEachRecipient) {
   postfix_->clear_captured();
@@ -225,10 +181,9 @@ TEST_F(PostfixMilter, InboundSignerIsHarvestedAndTheReplyLeavesEncryptedToThem) 
   got = postfix_->wait_for_messages(1);
   ASSERT_EQ(got.size(), 1U);
   EXPECT_EQ(got[0].message.find("The reply."), std::string::npos) << "no plaintext on the wire";
-  const auto dec =
-      openssl_cms({"-decrypt", "-recip", pki("carol.crt").string(), "-inkey",
-                   pki("carol.key").string()},
-                  got[0].message);
+  const auto dec = openssl_cms(
+      {"-decrypt", "-recip", pki("carol.crt").string(), "-inkey", pki("carol.key").string()},
+      got[0].message);
   ASSERT_EQ(dec.exit_code, 0) << dec.out;
   const auto ver = openssl_cms({"-verify", "-CAfile", pki("root.crt").string()}, dec.out);
   EXPECT_EQ(ver.exit_code, 0) << ver.out;
