@@ -12,6 +12,7 @@ PACKAGES=(
   # real peers used by the tests and the demo
   postfix libsasl2-modules swaks miltertest gpgsm gnupg libnss3-tools sqlite3 procps iproute2
   ca-certificates dpkg-dev lintian
+  systemd man-db  # the package test: systemd-analyze verify/security, man -w
   faketime
   # the audit report's rendering test (headless Chromium)
   chromium fonts-dejavu-core
