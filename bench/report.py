@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """bench/report.py: turns the raw outputs of bench/run.sh in OUT (micro.json from Google
 Benchmark, e2e.jsonl, memory.json) into results.json, results.md and two gnuplot plots
-(throughput.svg, cpu_vs_size.svg).
+(throughput.svg, cpu_vs_size.svg) and summary.md (the short table for the README).
 
   report.py --out OUT [--machine TEXT]   write the report
   report.py --out OUT --check            exit 1 unless the outputs exist, parse, and
@@ -157,6 +157,31 @@ def markdown(machine, runs, pairs, memory, tgts):
     return "\n".join(L) + "\n"
 
 
+def summary(machine, runs, pairs, memory, tgts):
+    """The short version for the top-level README: throughput, targets, memory and the
+    10 KB RSA-2048 micro rows."""
+    L = [f"Machine: {machine}", "",
+         "| config | socket | sessions | msgs/s | x none | x null | filter CPU ms/msg | peak RSS MB | p50/p99 a (s) | valid |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        if r["size"] != 10240:
+            continue
+        rss = r["peak_rss_kb"] / KB if r["peak_rss_kb"] else None
+        cpu = r["filter_cpu_ms_per_msg"] if r["config"] != "none" else None
+        L.append(f"| {r['config']} | {r['socket']} | {r['sessions']} | {r['msgs_per_s']:.0f} "
+                 f"| {fmt(r['ratio_none'], '.2f')} | {fmt(r['ratio_null'], '.2f')} | {fmt(cpu, '.2f')} "
+                 f"| {fmt(rss, '.0f')} | {r['latency_a_p50_s']}/{r['latency_a_p99_s']} | {'yes' if r['valid'] else 'NO'} |")
+    L += ["", "| target | measured | met |", "|---|---|---|"]
+    for t in tgts:
+        L.append(f"| {t['target']} | {t['value']} | {'met' if t['met'] else 'NOT MET'} |")
+    L += ["", "| micro, 10 KB, RSA-2048 | ours (us) | raw OpenSSL (us) | ours/raw |", "|---|---|---|---|"]
+    for p in pairs:
+        if p["name"].startswith(("sign/rsa2048/10240", "verify/rsa2048/10240", "decrypt/rsa2048/10240/r1/cbc",
+                                 "encrypt/rsa2048/10240/r1/cbc", "encrypt/rsa2048/10240/r3/cbc")):
+            L.append(f"| {p['name']} | {p['ours_us']:.0f} | {p['raw_us']:.0f} | {fmt(p['ratio'], '.2f')} |")
+    return "\n".join(L) + "\n"
+
+
 def gnuplot(out, runs, pairs):
     tp = os.path.join(out, "throughput.dat")
     with open(tp, "w") as f:
@@ -248,6 +273,8 @@ def main():
                    "targets": tgts}, f, indent=1)
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(markdown(a.machine, runs, pairs, memory, tgts))
+    with open(os.path.join(a.out, "summary.md"), "w") as f:
+        f.write(summary(a.machine, runs, pairs, memory, tgts))
     gnuplot(a.out, runs, pairs)
     return 0
 
