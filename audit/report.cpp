@@ -41,11 +41,21 @@ class Builder {
       decision(e);
     }
     if (e.is_incident() && in_year(e.time)) {
-      const std::string dept = e.department.empty() ? staff_dept(e.subject) : e.department;
+      // A revocation record names only the certificate: its owner and department are
+      // the certificate's (so the incident is counted where the revocation is).
+      const auto cert = e.type == RecordType::kAdmin && !e.fingerprint.empty()
+                            ? certs_.find(e.fingerprint)
+                            : certs_.end();
+      std::string who = e.type == RecordType::kAdmin ? e.subject : e.sender;
+      std::string dept = e.department;
+      if (cert != certs_.end()) {
+        who = who.empty() ? cert->second.owner : who;
+        dept = dept.empty() ? cert->second.department : dept;
+      }
+      dept = dept.empty() ? staff_dept(who) : dept;
       dept_stats(dept).incidents++;
-      r_.incidents.push_back({e.seq, e.time, e.incident, dept,
-                              e.type == RecordType::kAdmin ? e.subject : e.sender,
-                              e.detail.empty() ? e.reason : e.detail});
+      r_.incidents.push_back(
+          {e.seq, e.time, e.incident, dept, who, e.detail.empty() ? e.reason : e.detail});
       r_.incidents_by_kind[std::string(incident_name(e.incident))]++;
     }
   }
@@ -61,7 +71,7 @@ class Builder {
         d.staff_with_valid_cert++;
       } else {
         d.staff_without_valid_cert++;
-        d.staff_missing.push_back(addr);
+        d.staff_missing.push_back(staff_names_[addr]);
       }
     }
     for (const auto& [fp, c] : certs_) {
@@ -109,6 +119,7 @@ class Builder {
     const bool before_as_of = e.time < r_.as_of;
     if ((e.action == "staff-add" || e.action == "staff-update") && before_as_of) {
       staff_[owner] = e.department;
+      staff_names_[owner] = e.subject;  // as last written
     } else if (e.action == "staff-remove" && before_as_of) {
       staff_.erase(owner);
     } else if (e.action == "cert-import") {
@@ -160,6 +171,7 @@ class Builder {
   YearReport& r_;
   std::map<std::string, DepartmentStats> depts_;
   std::map<std::string, std::string> staff_;  // address -> department
+  std::map<std::string, std::string> staff_names_;  // address -> spelling in the trail
   std::map<std::string, CertState> certs_;    // fingerprint -> state
   std::set<std::string> had_cert_;
 };

@@ -50,6 +50,7 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 10pt; color: #1
 h1 { font-size: 16pt; margin-bottom: 2mm; } h2 { font-size: 12.5pt; border-bottom: 1px solid #888; margin-top: 7mm; }
 table { border-collapse: collapse; width: 100%; margin: 2mm 0; page-break-inside: auto; }
 th, td { border: 1px solid #999; padding: 1mm 1.5mm; text-align: right; }
+th { font-size: 8pt; padding: 1mm; overflow-wrap: break-word; }
 th:first-child, td:first-child { text-align: left; } tr.total td { font-weight: bold; background: #eee; }
 td.text { text-align: left; } .bad { color: #a00; font-weight: bold; } .ok { color: #060; font-weight: bold; }
 .meta { color: #333; } svg { display: block; margin: 2mm 0; } .legend span { margin-right: 4mm; }
