@@ -182,4 +182,49 @@ TEST_F(Cli, HeadIsSignedAndThenChecked) {
   EXPECT_EQ(r.exit_code, 2) << r.out;
 }
 
+// The acceptance case, through the CLI an auditor runs: a 10,000-record trail
+// verifies; one field changed, one record deleted, two records swapped with the sqlite3
+// CLI are each reported with the first bad record named.
+TEST(CliTamper, TenThousandRecordsThenEachEditNamed) {
+  testsupport::TempDir dir;
+  const auto db = dir / "audit.db";
+  {
+    auto t = audittest::open_trail(db);
+    ASSERT_TRUE(t);
+    audittest::fill(*t, 10000);
+  }
+  const auto verify = [&db] {
+    return run({SMIMECTL, "audit", "verify", "--audit-db", db.string(), "--json"});
+  };
+  auto r = verify();
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["records"], 10000);
+  const std::string pristine = testsupport::read_file(db);
+  struct Case {
+    std::string name, sql, problem;
+    int bad_seq;
+  };
+  const std::vector<Case> cases = {
+      {"one field changed", "UPDATE records SET recipients='[]' WHERE seq=4321", "changed", 4321},
+      {"one record deleted", "DELETE FROM records WHERE seq=777", "missing", 777},
+      {"two records swapped",
+       "UPDATE records SET seq=-1 WHERE seq=9000; UPDATE records SET seq=9000 WHERE seq=9001;"
+       "UPDATE records SET seq=9001 WHERE seq=-1",
+       "reordered", 9000},
+  };
+  for (const auto& c : cases) {
+    testsupport::write_file(db, pristine);
+    audittest::sqlite_cli(db, c.sql);
+    r = verify();
+    EXPECT_EQ(r.exit_code, 1) << c.name << ": " << r.out;
+    j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["problem"], c.problem) << c.name << ": " << r.out;
+    EXPECT_EQ(j["bad_seq"], c.bad_seq) << c.name << ": " << r.out;
+    EXPECT_NE(j["detail"].get<std::string>().find(std::to_string(c.bad_seq)), std::string::npos)
+        << c.name << ": " << r.out;
+  }
+}
+
 }  // namespace
