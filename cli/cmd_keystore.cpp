@@ -98,6 +98,11 @@ void add_init(CLI::App& app, Globals& g, int& rc) {
       rc = fail(trail.error());
       return;
     }
+    auto owner = daemon_owner(g);
+    if (!owner) {
+      rc = fail(owner.error());
+      return;
+    }
     if (*create_secret) {
       if (loc->secret_file.empty()) {
         rc =
@@ -108,11 +113,6 @@ void add_init(CLI::App& app, Globals& g, int& rc) {
         rc = fail(s.error());
         return;
       }
-    }
-    auto owner = daemon_owner(g);
-    if (!owner) {
-      rc = fail(owner.error());
-      return;
     }
     auto ks = open_keystore(g, *o, true, true);
     if (!ks) {
