@@ -1,5 +1,6 @@
 // smimectl audit search|export|verify: the auditor's view of the audit trail. Opens the
 // trail read-only (an auditor needs no access to the keystore or its keys).
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -10,7 +11,10 @@
 #include "audit/export.h"
 #include "audit/trail.h"
 #include "cli/exit_codes.h"
+#include "cli/ks_common.h"
 #include "cli/registry.h"
+#include "keystore/keystore.h"
+#include "policy/config.h"
 #include "smime/x509.h"
 
 namespace cli {
@@ -170,12 +174,57 @@ std::string slurp(const std::string& path) {
   return f ? std::string(std::istreambuf_iterator<char>(f), {}) : std::string{};
 }
 
+// The daemon's head signer: the system certificate (with its key, from the keystore)
+// that `address`, else the configuration's [audit] head_signer, names.
+policy::Result<smime::Credential> keystore_signer(const Globals& g, std::string address) {
+  if (address.empty()) {
+    auto cfg = policy::load_config(g.config_path);
+    if (!cfg) {
+      return cfg.error();
+    }
+    address = (*cfg)->audit.head_signer;
+    if (address.empty()) {
+      return policy::unexpected(policy::Errc::kInvalidArgument,
+                                "no [audit] head_signer in " + g.config_path +
+                                    " (name the system mailbox with --signer ADDRESS)");
+    }
+  }
+  auto ks = ks::open_keystore(g, ks::KsOptions{}, true);
+  if (!ks) {
+    return ks.error();
+  }
+  constexpr std::array kSystem{keystore::CertType::kSystem};
+  auto c = (*ks)->signing_credential(address, kSystem);
+  if (!c) {
+    return c.error();
+  }
+  if (!c->has_value()) {
+    return policy::unexpected(policy::Errc::kNotFound,
+                              "no usable system certificate with a key for " + address);
+  }
+  return std::move(**c);
+}
+
+struct HeadArgs {
+  std::string cert, key;  // PEM files
+  bool sign = false;      // with the keystore's system certificate
+  std::string signer;     // its address (default: [audit] head_signer)
+};
+
 // Publishes the chain head now (for cron, or before handing a copy to an auditor),
-// signed with the given certificate and unencrypted PEM key when both are given.
-int run_head(const std::string& db, const std::string& cert_path, const std::string& key_path,
-             bool json) {
+// signed with the keystore's system certificate (--sign), or with the given certificate
+// and unencrypted PEM key when both are given.
+int run_head(const Globals& g, const std::string& db, const HeadArgs& a, bool json) {
   std::optional<smime::Credential> signer;
-  if (!cert_path.empty() || !key_path.empty()) {
+  const std::string& cert_path = a.cert;
+  const std::string& key_path = a.key;
+  if (a.sign || !a.signer.empty()) {
+    auto c = keystore_signer(g, a.signer);
+    if (!c) {
+      return fail(c.error());
+    }
+    signer.emplace(std::move(*c));
+  } else if (!cert_path.empty() || !key_path.empty()) {
     auto cert = smime::parse_cert(slurp(cert_path));
     if (!cert) {
       return fail(cert.error());
@@ -221,7 +270,8 @@ const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
     std::string db = audit::kDefaultPath;
     FilterArgs filter;
     bool json = false;
-    std::string format = "jsonl", out, expect_head, cert, key;
+    std::string format = "jsonl", out, expect_head;
+    HeadArgs head;
   };
   auto st = std::make_shared<State>();
 
@@ -251,11 +301,22 @@ const bool kReg = register_group([](CLI::App& app, Globals& g, int& rc) {
   auto* head =
       audit_cmd->add_subcommand("head", "record, sign and log the chain head now (SEQ:HASH)");
   head->add_option("--audit-db", st->db, "audit trail file")->capture_default_str();
-  head->add_option("--cert", st->cert,
-                   "signing certificate (PEM), e.g. the gateway's system certificate");
-  head->add_option("--key", st->key, "its private key (PEM, unencrypted)");
+  auto* sign = head->add_flag(
+      "--sign", st->head.sign,
+      "sign with the system certificate [audit] head_signer names in the keystore (as the "
+      "milter does; needs the key-encryption secret)");
+  auto* signer = head->add_option("--signer", st->head.signer,
+                                  "sign with this system mailbox's certificate instead (implies "
+                                  "--sign)");
+  head->add_option("--cert", st->head.cert,
+                   "signing certificate (PEM), e.g. the gateway's system certificate")
+      ->excludes(sign)
+      ->excludes(signer);
+  head->add_option("--key", st->head.key, "its private key (PEM, unencrypted)")
+      ->excludes(sign)
+      ->excludes(signer);
   head->add_flag("--json", st->json, "JSON result");
-  head->callback([st, &g, &rc] { rc = run_head(st->db, st->cert, st->key, st->json || g.json); });
+  head->callback([st, &g, &rc] { rc = run_head(g, st->db, st->head, st->json || g.json); });
 });
 
 }  // namespace

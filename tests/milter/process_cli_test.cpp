@@ -1,4 +1,5 @@
 // `smimectl process`: the daemon's Session offline, on a keystore built with smimectl.
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -214,6 +215,41 @@ TEST(AuditHeadKeys, DefaultsAndValidation) {
           << c.toml << got.error().message();
     }
   }
+}
+
+// `smimectl audit head --sign` signs with the same keystore certificate as the milter.
+TEST_F(ProcessCli, AuditHeadSignsWithTheKeystoreSystemCertificate) {
+  ctl_ok({"import", pki("sistem.p12").string(), "--type", "system", "--passphrase-file",
+          (*dir_ / "pass").string()});
+  const std::string db = (*dir_ / "audit.db").string();
+  // c.conf ends in its [audit] table.
+  testsupport::write_file(
+      *dir_ / "signer.conf",
+      testsupport::read_file(*dir_ / "c.conf") + "head_signer = \"noreply@example.gov\"\n", 0644);
+  const auto fp = testsupport::run(
+      {"openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in", pki("sistem.crt").string()});
+  ASSERT_EQ(fp.exit_code, 0) << fp.out;
+  std::string want;
+  for (const char ch : fp.out.substr(fp.out.find('=') + 1)) {
+    if (std::isxdigit(static_cast<unsigned char>(ch)) != 0) {
+      want += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    }
+  }
+  ASSERT_EQ(want.size(), 64U) << fp.out;
+  auto r = testsupport::run({SMIME_SMIMECTL_BINARY, "-c", (*dir_ / "signer.conf").string(), "audit",
+                             "head", "--audit-db", db, "--sign", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"signer\":\"" + want + "\""), std::string::npos) << r.out;
+  r = ctl({"audit", "verify", "--audit-db", db, "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out.find("\"heads_signed\":0"), std::string::npos) << r.out;
+  // No head_signer configured, or a mailbox without a system certificate: refused.
+  r = ctl({"audit", "head", "--audit-db", db, "--sign"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("head_signer"), std::string::npos) << r.out;
+  r = ctl({"audit", "head", "--audit-db", db, "--signer", "alice@example.gov"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("no usable system certificate"), std::string::npos) << r.out;
 }
 
 }  // namespace
