@@ -343,11 +343,11 @@ void Year::build_year() {
 
   // November: Frank joins with a short certificate (expires within 90 days of the
   // report date, 2026-01-01).
-  import_crls("2025-11-25 07:00:00");
   staff_add("2025-11-20 09:00:00", frank);
   issue("2025-11-20 09:30:00", "frank", frank.address, 80);
   import_cert("2025-11-20 10:00:00", frank, "frank.p12", false);
   want_[kDinkes].add("expiring_90d");
+  import_crls("2025-11-25 07:00:00");
   plain_mail("m10.eml", frank.address, gita.address);  // Gita has no certificate: sign only
   process({"2025-12-01 09:00:00", "outbound", frank.address, gita.address, "frank", "m10.eml",
            kDinkes, true, false, false, "", "", 0});
