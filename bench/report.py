@@ -210,6 +210,7 @@ set style fill solid 0.7
 set boxwidth 0.8
 set xtics rotate by -45 font ',9'
 set ylabel 'msgs/s'
+set yrange [0:*]
 set grid ytics
 plot '{tp}' using 2:xtic(1) notitle
 set output '{out}/cpu_vs_size.svg'

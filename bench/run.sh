@@ -2,7 +2,7 @@
 # bench/run.sh: the whole benchmark of issue 9 in one command (as root, Debian 12).
 #
 #   bench/run.sh [--smoke] [--build-dir DIR] [--out DIR] [--micro-filter REGEX]
-#                [--messages N] [--configs LIST]
+#                [--messages N] [--configs LIST] [--skip-micro] [--sweep-only]
 #
 # 1. installs what is missing (scripts/deps.sh) and builds a release tree in build-bench
 #    (ccache when present); --build-dir DIR skips both and uses DIR (the ctest smoke test),
@@ -29,6 +29,8 @@ OUT=
 MICRO_FILTER=
 MESSAGES=
 CONFIGS=
+SKIP_MICRO=0
+SWEEP_ONLY=0
 while (($# > 0)); do
   case $1 in
     --smoke) SMOKE=1; shift ;;
@@ -37,6 +39,8 @@ while (($# > 0)); do
     --micro-filter) MICRO_FILTER=$2; shift 2 ;;
     --messages) MESSAGES=$2; shift 2 ;;
     --configs) CONFIGS=$2; shift 2 ;;
+    --skip-micro) SKIP_MICRO=1; shift ;;    # keep OUT/micro.json of an earlier run
+    --sweep-only) SWEEP_ONLY=1; shift ;;    # append the size sweep + memory to OUT/e2e.jsonl
     *) sed -n '2,22p' "$0" >&2; exit 2 ;;
   esac
 done
@@ -89,16 +93,24 @@ trap bench_cleanup EXIT
 say "Test PKI and keystore"
 bench_setup
 
+if ((SKIP_MICRO)); then
+  [[ -s $OUT/micro.json ]] || { echo "--skip-micro needs $OUT/micro.json" >&2; exit 1; }
+else
 say "Micro benchmarks (filter '$MICRO_FILTER')"
 BENCH_PKI=$PKI "$BUILD/bench/micro_smime" --benchmark_filter="$MICRO_FILTER" \
   --benchmark_min_time="$MICRO_MIN_TIME" --benchmark_out="$OUT/micro.json" \
   --benchmark_out_format=json --benchmark_format=console >"$OUT/micro.txt" 2>&1 ||
   { cat "$OUT/micro.txt" >&2; exit 1; }
 tail -n 5 "$OUT/micro.txt" >&2
+fi
 
 say "End to end: $MESSAGES messages per run, configs $CONFIGS"
-: >"$OUT/e2e.jsonl"
 IFS=, read -r -a CONFIG_LIST <<<"$CONFIGS"
+if ((SWEEP_ONLY)); then
+  CONFIG_LIST=()
+else
+  : >"$OUT/e2e.jsonl"
+fi
 for cfg in "${CONFIG_LIST[@]}"; do
   for sessions in "${SESSIONS[@]}"; do
     if [[ $cfg == none || $cfg == cli ]]; then
@@ -113,6 +125,7 @@ done
 if [[ ,$CONFIGS, == *,sign,* ]]; then
   for size in "${SIZES[@]}"; do
     n=$((size >= 1048576 ? 300 : 1000))
+    ((n <= MESSAGES)) || n=$MESSAGES
     e2e_run sign unix 5 "$n" "$size" >>"$OUT/e2e.jsonl"
   done
 fi
