@@ -314,9 +314,6 @@ int run(Options opt) {
   const bool foreground = opt.foreground || cfg.daemon.foreground;
   setup_logging(foreground, cfg.daemon.log_level);
   milter::SnapshotHolder holder;
-  // Opened before dropping privileges: the secret file may be readable by root only.
-  auto keystore = keystore_for(cfg);
-  holder.set(milter::make_snapshot(*loaded, opt.overrides, keystore));
   ::umask(static_cast<mode_t>(cfg.daemon.umask));  // the unix socket's mode comes from it
   const bool local = sock->kind == policy::SocketSpec::Kind::kLocal;
   auto fail = [](const policy::Error& e) {
@@ -342,12 +339,14 @@ int run(Options opt) {
       return fail(st.error());
     }
   }
-  // The audit trail runs a writer thread, so it is opened after daemon() forked, and
-  // before dropping privileges (like the keystore). Every decision is recorded
-  // before the MTA is answered; an unopenable trail makes on_audit_failure apply.
-  // The harvesting handle writes: opened after daemon() (SQLite's POSIX locks are not
-  // inherited by a forked child) and before dropping privileges (the database and its
+  // Every SQLite handle is opened after daemon() forked (SQLite connections must not
+  // cross a fork: POSIX locks are not inherited by the child) and before dropping
+  // privileges (the secret file may be readable by root only; the database and its
   // directory may belong to root; SQLite keeps the -wal/-shm files open while it lives).
+  // The audit trail also runs a writer thread. Every decision is recorded before the
+  // MTA is answered; an unopenable trail makes on_audit_failure apply. The harvesting
+  // handle is the only one that writes to the keystore.
+  auto keystore = keystore_for(cfg);
   auto harvester = harvester_for(cfg);
   holder.set(milter::make_snapshot(*loaded, opt.overrides, keystore, milter::open_audit_trail(cfg),
                                    harvester));

@@ -164,6 +164,33 @@ TEST(DaemonStartup, HupStormFromTheFirstMomentNeverStopsTheDaemon) {
   EXPECT_EQ(milter.output().find("stopping"), std::string::npos) << milter.output();
 }
 
+// Without -f the daemon forks into the background (syslog), writes its pid file, opens
+// its SQLite handles in the child, serves, and on SIGTERM removes the pid file.
+TEST(DaemonStartup, BackgroundModeWritesThePidFileServesAndStopsOnTerm) {
+  testsupport::TempDir dir;
+  make_keystore(dir.path());
+  const fs::path pid_file = dir / "m.pid";
+  const fs::path sock = dir / "m.sock";
+  std::string conf = config_text("bg.example.org", dir.path());
+  conf.insert(conf.find("[keystore]"), "pid_file = \"" + pid_file.string() + "\"\n");
+  testsupport::write_file(dir / "m.conf", conf, 0644);
+  const auto r = testsupport::run(
+      {kBinary, "-c", (dir / "m.conf").string(), "-p", "local:" + sock.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.out;  // the parent returns once the child runs
+  ASSERT_TRUE(wait_for([&] { return fs::exists(pid_file) && fs::exists(sock); })) << r.out;
+  const pid_t pid = static_cast<pid_t>(std::stol(testsupport::read_file(pid_file)));
+  ASSERT_GT(pid, 1);
+  const fs::path scripts = SMIME_MILTERTEST_DIR;
+  const auto mt = harness::run_miltertest(
+      testsupport::read_file(scripts / "forged_ar.lua"),
+      {{"socket", "local:" + sock.string()}, {"authserv_id", "bg.example.org"},
+       {"script_dir", scripts.string()}});
+  EXPECT_EQ(mt.exit_code, 0) << mt.output;
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  EXPECT_TRUE(wait_for([&] { return !fs::exists(pid_file) && ::kill(pid, 0) != 0; }))
+      << "pid file left behind or daemon still running";
+}
+
 TEST(DaemonStartup, CheckConfigPrintsEffectiveConfigurationOrFails) {
   testsupport::TempDir dir;
   testsupport::write_file(dir / "ok.conf", config_text("mx.example.org", dir.path()), 0644);
