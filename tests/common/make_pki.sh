@@ -27,6 +27,7 @@
 set -euo pipefail
 out=${1:?usage: make_pki.sh OUTDIR}
 mkdir -p "$out"
+out=$(cd "$out" && pwd)  # absolute: the openssl ca configuration names files by it
 cd "$out"
 export OPENSSL_CONF=/dev/null
 
