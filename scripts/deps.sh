@@ -17,7 +17,7 @@ PACKAGES=(
   # the audit report's rendering test (headless Chromium)
   chromium fonts-dejavu-core
   # benchmarks (bench/): Google Benchmark, the OpenDKIM comparison row, plots
-  libbenchmark-dev opendkim opendkim-tools gnuplot-nox
+  libbenchmark-dev opendkim opendkim-tools gnuplot-nox python3
 )
 
 missing=()
