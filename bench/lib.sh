@@ -13,7 +13,11 @@ bench_cleanup() {
   set +e
   stop_filter
   [[ -z $PF_DIR ]] || "$HARNESS" stop "$PF_DIR"
-  [[ -n ${BENCH_KEEP:-} ]] && echo "work directory kept: $WORK" >&2 || rm -rf "$WORK"
+  if [[ -n ${BENCH_KEEP:-} ]]; then
+    echo "work directory kept: $WORK" >&2
+  else
+    rm -rf "$WORK"
+  fi
   exit "$rc"
 }
 
@@ -28,7 +32,7 @@ machine_line() {
 extra_leaf() {
   local name=$1 email=$2
   (
-    cd "$PKI"
+    cd "$PKI" || exit 1
     export OPENSSL_CONF=/dev/null
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$name.key" 2>/dev/null
     openssl req -new -key "$name.key" -out "$name.csr" -subj "/C=ID/O=Bench/CN=$name/emailAddress=$email" 2>/dev/null
@@ -179,8 +183,7 @@ EOF
       opendkim -f -x "$WORK/dkim/opendkim.conf" >"$FILTER_LOG" 2>&1 & ;;
   esac
   FILTER_PID=$!
-  local i
-  for i in $(seq 1 600); do
+  for _ in $(seq 1 600); do
     if [[ $sock == unix && -S ${lspec#local:} ]] ||
       [[ $sock == tcp && -n $(ss -Htln "( sport = :$port )" 2>/dev/null | head -c1) ]]; then
       # smime-milter gives the socket to group postfix just after bind(): on a busy
@@ -256,8 +259,7 @@ clifilter unix - n n - - pipe flags=q user=nobody null_sender=
 EOF
   postconf -c "$CONFIG_DIR" -e content_filter=clifilter:dummy clifilter_destination_recipient_limit=1
   postfix -c "$CONFIG_DIR" reload >/dev/null 2>&1
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     [[ -n $(ss -Htln "( sport = :$reinject )" 2>/dev/null | head -c1) ]] && return 0
     sleep 0.1
   done
@@ -404,8 +406,8 @@ memory_runs() {  # memory_runs BIG_MESSAGE_BYTES
   before=$(vm_hwm_kb "$FILTER_PID")
   smtp-source -m 1 -F "$WORK/msg/big.eml" -f alice@example.gov -t someone@elsewhere.example \
     "127.0.0.1:$SMTP_PORT" 2>"$WORK/smtp-source.err" || true
-  local i got=0
-  for i in $(seq 1 1200); do
+  local got=0
+  for _ in $(seq 1 1200); do
     got=$(find "$SINK_DIR" -type f | wc -l)
     ((got >= 1)) && break
     sleep 0.1
