@@ -170,9 +170,9 @@ class Builder {
 
   YearReport& r_;
   std::map<std::string, DepartmentStats> depts_;
-  std::map<std::string, std::string> staff_;  // address -> department
+  std::map<std::string, std::string> staff_;        // address -> department
   std::map<std::string, std::string> staff_names_;  // address -> spelling in the trail
-  std::map<std::string, CertState> certs_;    // fingerprint -> state
+  std::map<std::string, CertState> certs_;          // fingerprint -> state
   std::set<std::string> had_cert_;
 };
 

@@ -12,14 +12,7 @@
 //
 // The PKI comes from tests/common/make_pki.sh (the openssl CLI): directory in $BENCH_PKI.
 // Benchmark-only code; single-threaded.
-#include <openssl/cms.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include <benchmark/benchmark.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +20,12 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "smime/decrypt.h"
 #include "smime/encrypt.h"
@@ -253,63 +252,68 @@ void set_bytes(benchmark::State& state, std::size_t size) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(size));
 }
 
-std::string name(const std::string& op, const KeyKind& k, std::size_t size, const std::string& rest) {
+std::string name(const std::string& op, const KeyKind& k, std::size_t size,
+                 const std::string& rest) {
   return op + "/" + k.label + "/" + std::to_string(size) + rest;
 }
 
 void register_sign(const KeyKind& k, std::size_t size) {
-  benchmark::RegisterBenchmark(name("sign", k, size, "/ours").c_str(), [k, size](benchmark::State& st) {
-    const smime::Credential c = credential(k.leaf);
-    const std::string msg = message(k, size);
-    for (auto _ : st) {
-      auto r = smime::sign_message(msg, c);
-      if (!r) {
-        fail(st, r.error().detail());
-      }
-      benchmark::DoNotOptimize(r->data());
-    }
-    set_bytes(st, size);
-  });
-  benchmark::RegisterBenchmark(name("sign", k, size, "/raw").c_str(), [k, size](benchmark::State& st) {
-    const smime::Credential c = credential(k.leaf);
-    const std::string ent = entity(size);
-    for (auto _ : st) {
-      std::string out = raw_sign(c, ent);
-      benchmark::DoNotOptimize(out.data());
-    }
-    set_bytes(st, size);
-  });
+  benchmark::RegisterBenchmark(name("sign", k, size, "/ours").c_str(),
+                               [k, size](benchmark::State& st) {
+                                 const smime::Credential c = credential(k.leaf);
+                                 const std::string msg = message(k, size);
+                                 for (auto _ : st) {
+                                   auto r = smime::sign_message(msg, c);
+                                   if (!r) {
+                                     fail(st, r.error().detail());
+                                   }
+                                   benchmark::DoNotOptimize(r->data());
+                                 }
+                                 set_bytes(st, size);
+                               });
+  benchmark::RegisterBenchmark(name("sign", k, size, "/raw").c_str(),
+                               [k, size](benchmark::State& st) {
+                                 const smime::Credential c = credential(k.leaf);
+                                 const std::string ent = entity(size);
+                                 for (auto _ : st) {
+                                   std::string out = raw_sign(c, ent);
+                                   benchmark::DoNotOptimize(out.data());
+                                 }
+                                 set_bytes(st, size);
+                               });
 }
 
 void register_verify(const KeyKind& k, std::size_t size) {
-  benchmark::RegisterBenchmark(name("verify", k, size, "/ours").c_str(), [k, size](benchmark::State& st) {
-    const smime::Credential c = credential(k.leaf);
-    auto signed_msg = smime::sign_message(message(k, size), c);
-    if (!signed_msg) {
-      fail(st, signed_msg.error().detail());
-    }
-    BenchTrust trust;
-    AllGood rev;
-    smime::VerifyOptions vo;
-    vo.from_address = k.address;
-    for (auto _ : st) {
-      auto r = smime::verify_message(*signed_msg, trust, rev, vo);
-      if (!r || r->result != smime::AuthResult::kPass) {
-        fail(st, r ? "verify: " + r->reason : r.error().detail());
-      }
-    }
-    set_bytes(st, size);
-  });
-  benchmark::RegisterBenchmark(name("verify", k, size, "/raw").c_str(), [k, size](benchmark::State& st) {
-    const smime::Credential c = credential(k.leaf);
-    const std::string ent = entity(size);
-    const std::string der = raw_sign(c, ent);
-    smime::ossl::Store store = make_store();
-    for (auto _ : st) {
-      raw_verify(der, ent, store.get());
-    }
-    set_bytes(st, size);
-  });
+  benchmark::RegisterBenchmark(name("verify", k, size, "/ours").c_str(),
+                               [k, size](benchmark::State& st) {
+                                 const smime::Credential c = credential(k.leaf);
+                                 auto signed_msg = smime::sign_message(message(k, size), c);
+                                 if (!signed_msg) {
+                                   fail(st, signed_msg.error().detail());
+                                 }
+                                 BenchTrust trust;
+                                 AllGood rev;
+                                 smime::VerifyOptions vo;
+                                 vo.from_address = k.address;
+                                 for (auto _ : st) {
+                                   auto r = smime::verify_message(*signed_msg, trust, rev, vo);
+                                   if (!r || r->result != smime::AuthResult::kPass) {
+                                     fail(st, r ? "verify: " + r->reason : r.error().detail());
+                                   }
+                                 }
+                                 set_bytes(st, size);
+                               });
+  benchmark::RegisterBenchmark(name("verify", k, size, "/raw").c_str(),
+                               [k, size](benchmark::State& st) {
+                                 const smime::Credential c = credential(k.leaf);
+                                 const std::string ent = entity(size);
+                                 const std::string der = raw_sign(c, ent);
+                                 smime::ossl::Store store = make_store();
+                                 for (auto _ : st) {
+                                   raw_verify(der, ent, store.get());
+                                 }
+                                 set_bytes(st, size);
+                               });
 }
 
 std::vector<Cert> recipients(const KeyKind& k, int n) {
@@ -327,67 +331,66 @@ std::vector<Cert> recipients(const KeyKind& k, int n) {
 
 void register_encrypt(const KeyKind& k, std::size_t size, int n, bool gcm) {
   const std::string rest = "/r" + std::to_string(n) + (gcm ? "/gcm" : "/cbc");
-  benchmark::RegisterBenchmark(name("encrypt", k, size, rest + "/ours").c_str(),
-                               [k, size, n, gcm](benchmark::State& st) {
-                                 const std::vector<Cert> rc = recipients(k, n);
-                                 const std::string msg = message(k, size);
-                                 smime::EncryptOptions eo;
-                                 eo.cipher = gcm ? smime::Cipher::kAes256Gcm : smime::Cipher::kAes256Cbc;
-                                 for (auto _ : st) {
-                                   auto r = smime::encrypt_message(msg, rc, eo);
-                                   if (!r) {
-                                     fail(st, r.error().detail());
-                                   }
-                                   benchmark::DoNotOptimize(r->data());
-                                 }
-                                 set_bytes(st, size);
-                               });
-  benchmark::RegisterBenchmark(name("encrypt", k, size, rest + "/raw").c_str(),
-                               [k, size, n, gcm](benchmark::State& st) {
-                                 const std::vector<Cert> rc = recipients(k, n);
-                                 const std::string ent = entity(size);
-                                 const EVP_CIPHER* cipher = gcm ? ::EVP_aes_256_gcm() : ::EVP_aes_256_cbc();
-                                 for (auto _ : st) {
-                                   std::string out = raw_encrypt(rc, ent, cipher);
-                                   benchmark::DoNotOptimize(out.data());
-                                 }
-                                 set_bytes(st, size);
-                               });
+  benchmark::RegisterBenchmark(
+      name("encrypt", k, size, rest + "/ours").c_str(), [k, size, n, gcm](benchmark::State& st) {
+        const std::vector<Cert> rc = recipients(k, n);
+        const std::string msg = message(k, size);
+        smime::EncryptOptions eo;
+        eo.cipher = gcm ? smime::Cipher::kAes256Gcm : smime::Cipher::kAes256Cbc;
+        for (auto _ : st) {
+          auto r = smime::encrypt_message(msg, rc, eo);
+          if (!r) {
+            fail(st, r.error().detail());
+          }
+          benchmark::DoNotOptimize(r->data());
+        }
+        set_bytes(st, size);
+      });
+  benchmark::RegisterBenchmark(
+      name("encrypt", k, size, rest + "/raw").c_str(), [k, size, n, gcm](benchmark::State& st) {
+        const std::vector<Cert> rc = recipients(k, n);
+        const std::string ent = entity(size);
+        const EVP_CIPHER* cipher = gcm ? ::EVP_aes_256_gcm() : ::EVP_aes_256_cbc();
+        for (auto _ : st) {
+          std::string out = raw_encrypt(rc, ent, cipher);
+          benchmark::DoNotOptimize(out.data());
+        }
+        set_bytes(st, size);
+      });
 }
 
 void register_decrypt(const KeyKind& k, std::size_t size, bool gcm) {
   const std::string rest = std::string("/r1") + (gcm ? "/gcm" : "/cbc");
-  benchmark::RegisterBenchmark(name("decrypt", k, size, rest + "/ours").c_str(),
-                               [k, size, gcm](benchmark::State& st) {
-                                 smime::EncryptOptions eo;
-                                 eo.cipher = gcm ? smime::Cipher::kAes256Gcm : smime::Cipher::kAes256Cbc;
-                                 auto enc = smime::encrypt_message(message(k, size), recipients(k, 1), eo);
-                                 if (!enc) {
-                                   fail(st, enc.error().detail());
-                                 }
-                                 const std::string leaf = std::string(k.label) == "rsa2048" ? "bob" : k.leaf;
-                                 OneKey keys(leaf);
-                                 for (auto _ : st) {
-                                   auto r = smime::decrypt_message(*enc, keys);
-                                   if (!r) {
-                                     fail(st, r.error().detail());
-                                   }
-                                   benchmark::DoNotOptimize(r->message.data());
-                                 }
-                                 set_bytes(st, size);
-                               });
-  benchmark::RegisterBenchmark(name("decrypt", k, size, rest + "/raw").c_str(),
-                               [k, size, gcm](benchmark::State& st) {
-                                 const std::string leaf = std::string(k.label) == "rsa2048" ? "bob" : k.leaf;
-                                 const std::string enc =
-                                     raw_encrypt(recipients(k, 1), entity(size),
-                                                 gcm ? ::EVP_aes_256_gcm() : ::EVP_aes_256_cbc());
-                                 const smime::Credential c = credential(leaf);
-                                 for (auto _ : st) {
-                                   raw_decrypt(enc, c);
-                                 }
-                                 set_bytes(st, size);
-                               });
+  benchmark::RegisterBenchmark(
+      name("decrypt", k, size, rest + "/ours").c_str(), [k, size, gcm](benchmark::State& st) {
+        smime::EncryptOptions eo;
+        eo.cipher = gcm ? smime::Cipher::kAes256Gcm : smime::Cipher::kAes256Cbc;
+        auto enc = smime::encrypt_message(message(k, size), recipients(k, 1), eo);
+        if (!enc) {
+          fail(st, enc.error().detail());
+        }
+        const std::string leaf = std::string(k.label) == "rsa2048" ? "bob" : k.leaf;
+        OneKey keys(leaf);
+        for (auto _ : st) {
+          auto r = smime::decrypt_message(*enc, keys);
+          if (!r) {
+            fail(st, r.error().detail());
+          }
+          benchmark::DoNotOptimize(r->message.data());
+        }
+        set_bytes(st, size);
+      });
+  benchmark::RegisterBenchmark(
+      name("decrypt", k, size, rest + "/raw").c_str(), [k, size, gcm](benchmark::State& st) {
+        const std::string leaf = std::string(k.label) == "rsa2048" ? "bob" : k.leaf;
+        const std::string enc = raw_encrypt(recipients(k, 1), entity(size),
+                                            gcm ? ::EVP_aes_256_gcm() : ::EVP_aes_256_cbc());
+        const smime::Credential c = credential(leaf);
+        for (auto _ : st) {
+          raw_decrypt(enc, c);
+        }
+        set_bytes(st, size);
+      });
 }
 
 void register_all() {

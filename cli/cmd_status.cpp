@@ -5,17 +5,16 @@
 // warn or fail; the exit code is 0 only when every check is ok (1 otherwise), so a
 // monitoring system can alert on it. Nothing is written anywhere.
 // Thread-safety: single-threaded CLI code.
-#include <netdb.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <netdb.h>
 #include <string>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -39,9 +38,12 @@ enum class Level { kOk, kWarn, kFail };
 
 const char* level_name(Level l) {
   switch (l) {
-    case Level::kOk: return "ok";
-    case Level::kWarn: return "warn";
-    case Level::kFail: return "fail";
+    case Level::kOk:
+      return "ok";
+    case Level::kWarn:
+      return "warn";
+    case Level::kFail:
+      return "fail";
   }
   return "fail";
 }
@@ -225,8 +227,9 @@ Check check_expiring(keystore::Keystore& ks, int days, std::int64_t now) {
     for (const auto& e : r.emails) {
       who += " <" + e + ">";
     }
-    c.items.push_back(ks::utc_date(r.not_after) + " (" + std::to_string((r.not_after - now) / 86400) +
-                      " days): " + who + " " + r.fingerprint.substr(0, 16));
+    c.items.push_back(ks::utc_date(r.not_after) + " (" +
+                      std::to_string((r.not_after - now) / 86400) + " days): " + who + " " +
+                      r.fingerprint.substr(0, 16));
   }
   c.detail = std::to_string(c.items.size()) + " certificates expire within " +
              std::to_string(days) + " days";
@@ -243,7 +246,8 @@ void check_keystore(const std::string& path, int days, std::vector<Check>& out) 
   o.read_only = true;
   auto ks = keystore::Keystore::open(path, o);
   if (!ks) {
-    out.push_back({"keystore", Level::kFail,
+    out.push_back({"keystore",
+                   Level::kFail,
                    path + ": " + std::string(policy::errc_name(ks.error().code())) + ": " +
                        ks.error().detail(),
                    {}});
@@ -274,11 +278,15 @@ Check check_audit(const std::string& path) {
     return {"audit", Level::kFail, path + ": " + rep.error().detail(), {}};
   }
   if (!rep->ok()) {
-    return {"audit", Level::kFail,
-            path + ": " + std::string(audit::problem_name(rep->problem)) + ": " + rep->detail, {}};
+    return {"audit",
+            Level::kFail,
+            path + ": " + std::string(audit::problem_name(rep->problem)) + ": " + rep->detail,
+            {}};
   }
-  return {"audit", Level::kOk,
-          path + ": " + std::to_string(rep->records) + " records, chain intact", {}};
+  return {"audit",
+          Level::kOk,
+          path + ": " + std::to_string(rep->records) + " records, chain intact",
+          {}};
 }
 
 void print(const std::vector<Check>& checks, bool json, bool healthy) {
@@ -287,8 +295,10 @@ void print(const std::vector<Check>& checks, bool json, bool healthy) {
     j["healthy"] = healthy;
     j["checks"] = Json::array();
     for (const auto& c : checks) {
-      j["checks"].push_back(
-          {{"name", c.name}, {"status", level_name(c.level)}, {"detail", c.detail}, {"items", c.items}});
+      j["checks"].push_back({{"name", c.name},
+                             {"status", level_name(c.level)},
+                             {"detail", c.detail},
+                             {"items", c.items}});
     }
     std::printf("%s\n", j.dump(2).c_str());
     return;

@@ -1,10 +1,10 @@
 // smimectl: admin and auditor CLI for smime-milter. Command groups live in cmd_*.cpp
 // and register through cli/registry.h.
-#include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/exit_codes.h"
 #include "cli/registry.h"
@@ -28,8 +28,7 @@ int main(int argc, char** argv) {
   CLI::App app{"smimectl: manage the smime-milter certificate directory, policy and audit trail"};
   app.require_subcommand(1);
   cli::Globals globals;
-  app.add_option("-c,--config", globals.config_path, "configuration file")
-      ->capture_default_str();
+  app.add_option("-c,--config", globals.config_path, "configuration file")->capture_default_str();
   app.add_option("--db", globals.db_path, "keystore database (overrides the configuration)");
   app.add_flag("--json", globals.json, "machine-readable JSON output");
   int exit_code = cli::kExitOk;

@@ -3,9 +3,9 @@
 // main.cpp. Registration runs during static initialisation of the smimectl binary.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <functional>
+
+#include <CLI/CLI.hpp>
 
 namespace cli {
 

@@ -5,7 +5,9 @@
 namespace milter {
 namespace {
 
-bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_wsp(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // Skips folding white space and (nested) comments; false on an unterminated comment.
 bool skip_cfws(std::string_view& s) {
@@ -135,8 +137,9 @@ std::vector<HeaderEdit> remove_forged_auth_results(const std::vector<Header>& he
     ++index;
     const auto id = authserv_id_of(h.value);
     if (id && iequals(*id, ours)) {
-      edits.insert(edits.begin(),
-                   HeaderEdit{HeaderEdit::Kind::kDelete, std::string(kAuthResultsHeader), index, {}});
+      edits.insert(
+          edits.begin(),
+          HeaderEdit{HeaderEdit::Kind::kDelete, std::string(kAuthResultsHeader), index, {}});
     }
   }
   return edits;
@@ -149,7 +152,8 @@ std::string fold_header_value(std::string_view name, std::string_view value, std
   std::size_t pos = 0;
   while (pos <= value.size()) {
     const auto sp = value.find(' ', pos);
-    const auto word = value.substr(pos, sp == std::string_view::npos ? std::string_view::npos : sp - pos);
+    const auto word =
+        value.substr(pos, sp == std::string_view::npos ? std::string_view::npos : sp - pos);
     if (first) {
       out += word;
       line += word.size();

@@ -1,15 +1,14 @@
 #include "milter/daemon.h"
 
-#include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace milter {
@@ -65,7 +64,8 @@ policy::Status drop_privileges(const std::string& user, const std::string& group
     struct group gr {};
     struct group* grr = nullptr;
     if (::getgrnam_r(group.c_str(), &gr, gbuf.data(), gbuf.size(), &grr) != 0 || grr == nullptr) {
-      return policy::unexpected(policy::Errc::kConfig, "daemon.group '" + group + "' does not exist");
+      return policy::unexpected(policy::Errc::kConfig,
+                                "daemon.group '" + group + "' does not exist");
     }
     gid = gr.gr_gid;
   }

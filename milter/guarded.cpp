@@ -1,8 +1,8 @@
 #include "milter/guarded.h"
 
-#include <spdlog/spdlog.h>
-
 #include <exception>
+
+#include <spdlog/spdlog.h>
 
 namespace milter {
 

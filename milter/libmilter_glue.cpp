@@ -2,16 +2,16 @@
 // Session calls and applies a Session's Outcome with smfi_* calls, in EOM only. No
 // exception crosses into libmilter (every callback is caught and fails closed).
 #include <arpa/inet.h>
-#include <libmilter/mfapi.h>
-#include <netinet/in.h>
-#include <spdlog/spdlog.h>
-#include <sys/socket.h>
-
 #include <array>
 #include <atomic>
 #include <memory>
+#include <netinet/in.h>
 #include <string>
+#include <sys/socket.h>
 #include <vector>
+
+#include <libmilter/mfapi.h>
+#include <spdlog/spdlog.h>
 
 #include "milter/glue.h"
 #include "milter/listen_socket.h"
@@ -58,8 +58,8 @@ void end_message(Conn& c) {
 }
 
 Macros macros_of(SMFICTX* ctx) {
-  static const std::array<const char*, 6> kNames = {"i", "{auth_authen}", "{daemon_name}",
-                                                    "{client_addr}", "{auth_type}", "j"};
+  static const std::array<const char*, 6> kNames = {
+      "i", "{auth_authen}", "{daemon_name}", "{client_addr}", "{auth_type}", "j"};
   Macros m;
   for (const char* n : kNames) {
     if (const char* v = smfi_getsymval(ctx, const_cast<char*>(n)); v != nullptr) {
@@ -93,12 +93,20 @@ void set_reply(SMFICTX* ctx, const Reply& r) {
 
 sfsistat to_status(SMFICTX* ctx, Verdict v, const Reply& r) {
   switch (v) {
-    case Verdict::kContinue: return SMFIS_CONTINUE;
-    case Verdict::kAccept: return SMFIS_ACCEPT;
-    case Verdict::kDiscard: return SMFIS_DISCARD;
-    case Verdict::kQuarantine: return SMFIS_CONTINUE;
-    case Verdict::kReject: set_reply(ctx, r); return SMFIS_REJECT;
-    case Verdict::kTempfail: set_reply(ctx, r); return SMFIS_TEMPFAIL;
+    case Verdict::kContinue:
+      return SMFIS_CONTINUE;
+    case Verdict::kAccept:
+      return SMFIS_ACCEPT;
+    case Verdict::kDiscard:
+      return SMFIS_DISCARD;
+    case Verdict::kQuarantine:
+      return SMFIS_CONTINUE;
+    case Verdict::kReject:
+      set_reply(ctx, r);
+      return SMFIS_REJECT;
+    case Verdict::kTempfail:
+      set_reply(ctx, r);
+      return SMFIS_TEMPFAIL;
   }
   return SMFIS_TEMPFAIL;
 }
@@ -223,8 +231,8 @@ std::string address_text(const _SOCK_ADDR* sa) {
 sfsistat on_connect(SMFICTX* ctx, char* host, _SOCK_ADDR* addr) {
   try {
     Conn* c = conn_of(ctx);
-    const Verdict v = c->session.on_connect(host != nullptr ? host : "", address_text(addr),
-                                            macros_of(ctx));
+    const Verdict v =
+        c->session.on_connect(host != nullptr ? host : "", address_text(addr), macros_of(ctx));
     return c->nr_conn ? SMFIS_NOREPLY : step(ctx, *c, v);
   } catch (...) {
     return tempfail_now(ctx, "connect");
@@ -371,10 +379,16 @@ policy::Status glue_open(const GlueOptions& options, SnapshotSource source) {
   return {};
 }
 
-bool glue_run() { return smfi_main() == MI_SUCCESS; }
+bool glue_run() {
+  return smfi_main() == MI_SUCCESS;
+}
 
-void glue_stop() { smfi_stop(); }
+void glue_stop() {
+  smfi_stop();
+}
 
-std::size_t glue_messages_in_flight() { return g_in_flight.load(); }
+std::size_t glue_messages_in_flight() {
+  return g_in_flight.load();
+}
 
 }  // namespace milter

@@ -1,5 +1,8 @@
 #include "milter/listen_socket.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -7,10 +10,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
 
 namespace milter {
 
@@ -20,7 +19,8 @@ policy::Status remove_stale_unix_socket(const std::string& path) {
     if (errno == ENOENT) {
       return {};
     }
-    return policy::unexpected(policy::Errc::kIo, "cannot stat " + path + ": " + std::strerror(errno));
+    return policy::unexpected(policy::Errc::kIo,
+                              "cannot stat " + path + ": " + std::strerror(errno));
   }
   if (!S_ISSOCK(st.st_mode)) {
     return policy::unexpected(policy::Errc::kConflict,

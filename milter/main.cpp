@@ -12,29 +12,29 @@
 // inside its own handler) that only write the signal number into a self-pipe, and it
 // unblocks them before libmilter's signal thread exists. The main thread reads the
 // pipe; the reload itself runs on a helper thread.
-#include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/sinks/syslog_sink.h>
-#include <spdlog/spdlog.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/stat.h>
-#include <syslog.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <syslog.h>
 #include <thread>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "audit/trail.h"
 #include "milter/daemon.h"
@@ -104,11 +104,16 @@ class Reloader {
   Reloader(std::string path, milter::SnapshotOverrides o, milter::SnapshotHolder& holder,
            std::shared_ptr<keystore::Keystore> keystore,
            std::shared_ptr<keystore::Keystore> harvester, const policy::Config& cfg)
-      : path_(std::move(path)), overrides_(std::move(o)), holder_(holder),
-        keystore_(std::move(keystore)), harvester_(std::move(harvester)),
+      : path_(std::move(path)),
+        overrides_(std::move(o)),
+        holder_(holder),
+        keystore_(std::move(keystore)),
+        harvester_(std::move(harvester)),
         keystore_path_(cfg.keystore.path),
-        secret_path_(cfg.keystore.secret_file), recorder_(holder.get()->recorder),
-        audit_path_(cfg.audit.database), thread_([this] { loop(); }) {}
+        secret_path_(cfg.keystore.secret_file),
+        recorder_(holder.get()->recorder),
+        audit_path_(cfg.audit.database),
+        thread_([this] { loop(); }) {}
   ~Reloader() {
     {
       const std::lock_guard<std::mutex> lock(mu_);
@@ -371,7 +376,8 @@ int check_config(const std::string& path) {
 
 int main(int argc, char** argv) {
   if (!install_signal_handlers()) {
-    std::fprintf(stderr, "smime-milter: cannot install signal handlers: %s\n", std::strerror(errno));
+    std::fprintf(stderr, "smime-milter: cannot install signal handlers: %s\n",
+                 std::strerror(errno));
     return kExitSoftware;
   }
   CLI::App app{"smime-milter: S/MIME signing, encryption and verification for Postfix"};
@@ -384,8 +390,9 @@ int main(int argc, char** argv) {
                             "validate FILE (default: the -c file), print the effective "
                             "configuration and exit")
                  ->expected(0, 1);
-  app.add_option("--spool-dir", opt.overrides.spool_dir,
-                 "directory for the 0600 temporary files of large messages (default $TMPDIR or /tmp)");
+  app.add_option(
+      "--spool-dir", opt.overrides.spool_dir,
+      "directory for the 0600 temporary files of large messages (default $TMPDIR or /tmp)");
   app.add_option("--authserv-id", opt.overrides.authserv_id,
                  "override milter.authserv_id from the configuration");
   try {

@@ -25,10 +25,10 @@ struct Header {
 struct Envelope {
   std::string client_host;
   std::string client_addr;
-  std::string queue_id;      // macro i
-  std::string auth_authen;   // macro {auth_authen}: SMTP AUTH login, empty if none
-  std::string daemon_name;   // macro {daemon_name}: e.g. "ORIGINATING" on submission
-  std::string sender;        // MAIL FROM address, angle brackets removed
+  std::string queue_id;                 // macro i
+  std::string auth_authen;              // macro {auth_authen}: SMTP AUTH login, empty if none
+  std::string daemon_name;              // macro {daemon_name}: e.g. "ORIGINATING" on submission
+  std::string sender;                   // MAIL FROM address, angle brackets removed
   std::vector<std::string> recipients;  // RCPT TO addresses, angle brackets removed
 };
 

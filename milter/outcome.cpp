@@ -4,12 +4,18 @@ namespace milter {
 
 std::string_view verdict_name(Verdict v) noexcept {
   switch (v) {
-    case Verdict::kContinue: return "continue";
-    case Verdict::kAccept: return "accept";
-    case Verdict::kReject: return "reject";
-    case Verdict::kTempfail: return "tempfail";
-    case Verdict::kDiscard: return "discard";
-    case Verdict::kQuarantine: return "quarantine";
+    case Verdict::kContinue:
+      return "continue";
+    case Verdict::kAccept:
+      return "accept";
+    case Verdict::kReject:
+      return "reject";
+    case Verdict::kTempfail:
+      return "tempfail";
+    case Verdict::kDiscard:
+      return "discard";
+    case Verdict::kQuarantine:
+      return "quarantine";
   }
   return "tempfail";
 }

@@ -22,7 +22,7 @@ namespace milter {
 struct Settings {
   std::string authserv_id = "localhost";  // our id in Authentication-Results
   std::filesystem::path spool_dir = "/tmp";
-  std::size_t spool_threshold = 1024U * 1024U;         // bytes kept in memory per body
+  std::size_t spool_threshold = 1024U * 1024U;          // bytes kept in memory per body
   std::size_t max_message_bytes = 50U * 1024U * 1024U;  // headers + body
   std::size_t max_headers = 1000;
   std::size_t max_header_bytes = 1024U * 1024U;

@@ -30,8 +30,8 @@ ParsedMessage parse_message(std::string_view text) {
       if (colon == std::string_view::npos) {
         break;  // not a header: the rest is body
       }
-      out.headers.push_back(Header{std::string(line.substr(0, colon)),
-                                   std::string(line.substr(colon + 1))});
+      out.headers.push_back(
+          Header{std::string(line.substr(0, colon)), std::string(line.substr(colon + 1))});
     }
     pos = next;
   }

@@ -14,7 +14,9 @@ std::string_view qid(const Message& m) {
 
 Session::Session(SnapshotSource source) : source_(std::move(source)) {}
 
-Session::~Session() { reset_message(); }
+Session::~Session() {
+  reset_message();
+}
 
 void Session::absorb(const Macros& m) {
   auto set = [&](std::string_view key, std::string& field) {
@@ -197,7 +199,9 @@ Outcome Session::on_eom(const Macros& m) {
   return o;
 }
 
-void Session::on_abort() { reset_message(); }
+void Session::on_abort() {
+  reset_message();
+}
 
 void Session::log_outcome(const Outcome& o) const {
   spdlog::info("{}: verdict={} from=<{}> rcpts={} size={} client={} auth={} {}", qid(message_),

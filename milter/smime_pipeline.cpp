@@ -33,8 +33,8 @@ struct Context {
 };
 
 std::string trim(std::string_view v) {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\n' ||
-                        v.front() == '\r')) {
+  while (!v.empty() &&
+         (v.front() == ' ' || v.front() == '\t' || v.front() == '\n' || v.front() == '\r')) {
     v.remove_prefix(1);
   }
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) {
@@ -79,11 +79,16 @@ std::string from_address(const Message& m) {
 
 Verdict verdict_of(policy::Action a) {
   switch (a) {
-    case policy::Action::kAccept: return Verdict::kContinue;
-    case policy::Action::kReject: return Verdict::kReject;
-    case policy::Action::kTempfail: return Verdict::kTempfail;
-    case policy::Action::kQuarantine: return Verdict::kQuarantine;
-    case policy::Action::kDiscard: return Verdict::kDiscard;
+    case policy::Action::kAccept:
+      return Verdict::kContinue;
+    case policy::Action::kReject:
+      return Verdict::kReject;
+    case policy::Action::kTempfail:
+      return Verdict::kTempfail;
+    case policy::Action::kQuarantine:
+      return Verdict::kQuarantine;
+    case policy::Action::kDiscard:
+      return Verdict::kDiscard;
   }
   return Verdict::kTempfail;
 }
@@ -187,7 +192,8 @@ void verify_and_report(Context& c, const policy::Decision& d, bool inbound) {
   std::vector<SmimeAuthResult> results;
   if (!rep) {
     SmimeAuthResult r;
-    r.result = std::string(smime::auth_result_name(smime::auth_result_for_error(rep.error().code())));
+    r.result =
+        std::string(smime::auth_result_name(smime::auth_result_for_error(rep.error().code())));
     r.reason = std::string(policy::errc_name(rep.error().code()));
     results.push_back(r);
     c.out.audit.actions.emplace_back("verify");
@@ -195,7 +201,8 @@ void verify_and_report(Context& c, const policy::Decision& d, bool inbound) {
     c.out.audit.reason = r.reason;
     c.notes.push_back("verify=" + r.result + " (" + rep.error().message() + ")");
     if (rep.error().code() == policy::Errc::kUnavailable) {
-      apply(c, d.on_error(policy::Errc::kUnavailable, rep.error().detail()), "keystore unavailable");
+      apply(c, d.on_error(policy::Errc::kUnavailable, rep.error().detail()),
+            "keystore unavailable");
       return;
     }
   } else {
@@ -217,10 +224,12 @@ void verify_and_report(Context& c, const policy::Decision& d, bool inbound) {
   }
   if (inbound && !results.empty()) {
     c.out.header_edits.push_back(HeaderEdit{HeaderEdit::Kind::kAdd, std::string(kAuthResultsHeader),
-                                            0, format_auth_results(c.settings.authserv_id, results)});
+                                            0,
+                                            format_auth_results(c.settings.authserv_id, results)});
   }
   if (rep && rep->result == smime::AuthResult::kFail) {
-    apply(c, d.verdict_for(policy::Failure::kBadSignature, rep->reason), "bad signature: " + rep->reason);
+    apply(c, d.verdict_for(policy::Failure::kBadSignature, rep->reason),
+          "bad signature: " + rep->reason);
   }
 }
 
@@ -228,7 +237,8 @@ void inbound(Context& c, const policy::Decision& d) {
   c.out.header_edits = remove_forged_auth_results(c.msg.headers, c.settings.authserv_id);
   const smime::SmimeKind kind = smime::classify(c.text);
   c.notes.push_back("smime=" + std::string(smime::smime_kind_name(kind)));
-  if (d.decrypt && (kind == smime::SmimeKind::kEnveloped || kind == smime::SmimeKind::kAuthEnveloped)) {
+  if (d.decrypt &&
+      (kind == smime::SmimeKind::kEnveloped || kind == smime::SmimeKind::kAuthEnveloped)) {
     auto dec = smime::decrypt_message(c.text, c.ks);
     if (dec) {
       c.notes.push_back("decrypted-for=" + dec->recipient_fingerprint.substr(0, 16) +
@@ -296,14 +306,16 @@ policy::Facts gather_facts(Context& c, const policy::Classification& cls,
 
 smime::SignOptions sign_options(const policy::Algorithms& a) {
   smime::SignOptions o;
-  o.rsa_padding = a.signature_padding == policy::SignaturePadding::kPss ? smime::RsaPadding::kPss
-                                                                        : smime::RsaPadding::kPkcs1v15;
+  o.rsa_padding = a.signature_padding == policy::SignaturePadding::kPss
+                      ? smime::RsaPadding::kPss
+                      : smime::RsaPadding::kPkcs1v15;
   return o;
 }
 
 smime::EncryptOptions encrypt_options(const policy::Algorithms& a) {
   smime::EncryptOptions o;
-  o.cipher = a.cipher == policy::Cipher::kAes256Gcm ? smime::Cipher::kAes256Gcm : smime::Cipher::kAes256Cbc;
+  o.cipher = a.cipher == policy::Cipher::kAes256Gcm ? smime::Cipher::kAes256Gcm
+                                                    : smime::Cipher::kAes256Cbc;
   o.rsa = a.key_transport == policy::KeyTransport::kRsaOaep ? smime::KeyTransport::kRsaOaep
                                                             : smime::KeyTransport::kRsaPkcs1v15;
   return o;
@@ -354,7 +366,8 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
     c.text = std::move(*e);
     changed = true;
     c.out.audit.actions.emplace_back("encrypt");
-    add_algorithm(c.out.audit, std::string(smime::cipher_name(encrypt_options(d.algorithms).cipher)));
+    add_algorithm(c.out.audit,
+                  std::string(smime::cipher_name(encrypt_options(d.algorithms).cipher)));
     add_algorithm(c.out.audit, d.algorithms.key_transport == policy::KeyTransport::kRsaOaep
                                    ? "rsa-oaep"
                                    : "rsa-pkcs1");
@@ -365,7 +378,8 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
     rewrite_to(c.msg.headers, c.text, c.out);
   }
   if (d.new_subject) {  // strip_subject_tag: the tag only told us to protect the message
-    c.out.header_edits.push_back(HeaderEdit{HeaderEdit::Kind::kChange, "Subject", 1, *d.new_subject});
+    c.out.header_edits.push_back(
+        HeaderEdit{HeaderEdit::Kind::kChange, "Subject", 1, *d.new_subject});
   }
 }
 
@@ -452,8 +466,15 @@ Outcome SmimePipeline::process(const Message& message, const Snapshot& snapshot)
   if (!snapshot.config || !keystore_) {
     return tempfail_outcome("S/MIME gateway not configured, try again later");
   }
-  Context c{message, *snapshot.config, snapshot.settings, *keystore_, harvester_.get(),
-            envelope_of(message), {}, {}, {}};
+  Context c{message,
+            *snapshot.config,
+            snapshot.settings,
+            *keystore_,
+            harvester_.get(),
+            envelope_of(message),
+            {},
+            {},
+            {}};
   auto text = message.serialize();
   if (!text) {
     return tempfail_outcome("temporary local problem in the S/MIME gateway");

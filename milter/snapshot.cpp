@@ -1,15 +1,14 @@
 #include "milter/snapshot.h"
 
-#include "audit/trail.h"
-#include "milter/audit_hook.h"
-#include "milter/smime_pipeline.h"
+#include <array>
+#include <cstdlib>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
-#include <unistd.h>
-
-#include <array>
-#include <cstdlib>
+#include "audit/trail.h"
+#include "milter/audit_hook.h"
+#include "milter/smime_pipeline.h"
 
 namespace milter {
 namespace {

@@ -24,11 +24,11 @@ struct SnapshotOverrides {
 // `recorder` is the audit trail decisions are written to (null: none). `harvester` is
 // the writable keystore handle verified inbound signers are harvested through (null:
 // none; trust.harvest_certificates = false also turns it off).
-std::shared_ptr<const Snapshot> make_snapshot(policy::ConfigPtr config,
-                                              const SnapshotOverrides& overrides,
-                                              std::shared_ptr<keystore::Keystore> keystore,
-                                              std::shared_ptr<audit::Recorder> recorder = nullptr,
-                                              std::shared_ptr<keystore::Keystore> harvester = nullptr);
+std::shared_ptr<const Snapshot> make_snapshot(
+    policy::ConfigPtr config, const SnapshotOverrides& overrides,
+    std::shared_ptr<keystore::Keystore> keystore,
+    std::shared_ptr<audit::Recorder> recorder = nullptr,
+    std::shared_ptr<keystore::Keystore> harvester = nullptr);
 
 // Opens the configured audit trail (audit.database) for appending; when it cannot be
 // opened, a recorder that refuses every record, so audit.on_audit_failure applies.

@@ -1,11 +1,10 @@
 #include "milter/spool.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 namespace milter {
@@ -18,7 +17,9 @@ std::string errno_text(const char* what, const std::filesystem::path& p) {
 BodySpool::BodySpool(std::filesystem::path dir, std::size_t threshold)
     : dir_(std::move(dir)), threshold_(threshold) {}
 
-BodySpool::~BodySpool() { clear(); }
+BodySpool::~BodySpool() {
+  clear();
+}
 
 void BodySpool::clear() noexcept {
   if (fd_ >= 0) {

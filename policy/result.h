@@ -53,12 +53,14 @@ class Error {
 };
 
 // Like std::unexpected: marks a value as the error alternative.
-inline Error unexpected(Errc code, std::string detail) { return Error(code, std::move(detail)); }
+inline Error unexpected(Errc code, std::string detail) {
+  return Error(code, std::move(detail));
+}
 
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const noexcept { return v_.index() == 0; }
@@ -80,7 +82,8 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  Status(Error error)
+      : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
   bool has_value() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
   const Error& error() const {

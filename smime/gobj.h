@@ -2,9 +2,9 @@
 // Thread-safety: GMime objects are not shared between threads.
 #pragma once
 
-#include <glib-object.h>
-
 #include <memory>
+
+#include <glib-object.h>
 
 namespace smime {
 

@@ -59,9 +59,9 @@ enum class RevocationState { kGood, kRevoked, kUnknown };
 
 struct Revocation {
   RevocationState state = RevocationState::kUnknown;
-  std::string reason;         // RFC 5280 reason name when revoked, e.g. "keyCompromise"
+  std::string reason;           // RFC 5280 reason name when revoked, e.g. "keyCompromise"
   std::int64_t revoked_at = 0;  // unix time when revoked
-  std::string detail;         // why unknown (no CRL, CRL stale, ...)
+  std::string detail;           // why unknown (no CRL, CRL stale, ...)
 };
 
 class RevocationChecker {

@@ -1,10 +1,10 @@
 #include "smime/ossl.h"
 
-#include <openssl/err.h>
-#include <openssl/provider.h>
+#include <mutex>
 
 #include <climits>
-#include <mutex>
+#include <openssl/err.h>
+#include <openssl/provider.h>
 
 namespace smime::ossl {
 
@@ -45,7 +45,9 @@ Bio mem_view(std::string_view data) {
   return Bio(::BIO_new_mem_buf(data.data(), len));
 }
 
-Bio mem_buffer() { return Bio(::BIO_new(::BIO_s_mem())); }
+Bio mem_buffer() {
+  return Bio(::BIO_new(::BIO_s_mem()));
+}
 
 std::string bio_contents(BIO* bio) {
   char* data = nullptr;

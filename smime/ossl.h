@@ -4,17 +4,17 @@
 // Thread-safety: the handles are as thread-safe as the OpenSSL objects they own.
 #pragma once
 
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-
-#include <memory>
-#include <string>
-#include <string_view>
-#include <vector>
 
 namespace smime::ossl {
 

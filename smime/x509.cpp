@@ -1,13 +1,13 @@
 #include "smime/x509.h"
 
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include <climits>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
-
-#include <algorithm>
-#include <cctype>
-#include <climits>
-#include <ctime>
 
 namespace smime {
 namespace {
@@ -15,7 +15,9 @@ namespace {
 using policy::Errc;
 using policy::unexpected;
 
-bool looks_pem(std::string_view data) { return data.find("-----BEGIN ") != std::string_view::npos; }
+bool looks_pem(std::string_view data) {
+  return data.find("-----BEGIN ") != std::string_view::npos;
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -51,7 +53,9 @@ void add_email(std::vector<std::string>& emails, std::string_view e) {
   }
 }
 
-bool input_fits(std::string_view data) { return !data.empty() && data.size() < static_cast<size_t>(INT_MAX); }
+bool input_fits(std::string_view data) {
+  return !data.empty() && data.size() < static_cast<size_t>(INT_MAX);
+}
 
 }  // namespace
 
@@ -116,10 +120,9 @@ policy::Result<ossl::PKey> parse_private_key(std::string_view data, std::string_
   }
   std::string pass(passphrase);
   ossl::Bio bio = ossl::mem_view(data);
-  ossl::PKey key(looks_pem(data)
-                     ? ::PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr,
-                                                 pass.empty() ? nullptr : pass.data())
-                     : ::d2i_PrivateKey_bio(bio.get(), nullptr));
+  ossl::PKey key(looks_pem(data) ? ::PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr,
+                                                             pass.empty() ? nullptr : pass.data())
+                                 : ::d2i_PrivateKey_bio(bio.get(), nullptr));
   ::OPENSSL_cleanse(pass.data(), pass.size());
   if (!key) {
     const std::string errs = ossl::drain_errors();
@@ -227,7 +230,8 @@ CertInfo inspect(const X509& cert_ref) {
   const X509_NAME* subj = ::X509_get_subject_name(cert);
   for (int idx = ::X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, -1); idx >= 0;
        idx = ::X509_NAME_get_index_by_NID(subj, NID_pkcs9_emailAddress, idx)) {
-    add_email(info.emails, asn1_string(::X509_NAME_ENTRY_get_data(::X509_NAME_get_entry(subj, idx))));
+    add_email(info.emails,
+              asn1_string(::X509_NAME_ENTRY_get_data(::X509_NAME_get_entry(subj, idx))));
   }
 
   EVP_PKEY* pub = ::X509_get0_pubkey(cert);
@@ -255,13 +259,20 @@ CertInfo inspect(const X509& cert_ref) {
   info.has_key_usage = (flags & EXFLAG_KUSAGE) != 0;
   if (info.has_key_usage) {
     const uint32_t ku = ::X509_get_key_usage(cert);
-    if (ku & KU_DIGITAL_SIGNATURE) info.key_usage |= kKuDigitalSignature;
-    if (ku & KU_NON_REPUDIATION) info.key_usage |= kKuNonRepudiation;
-    if (ku & KU_KEY_ENCIPHERMENT) info.key_usage |= kKuKeyEncipherment;
-    if (ku & KU_DATA_ENCIPHERMENT) info.key_usage |= kKuDataEncipherment;
-    if (ku & KU_KEY_AGREEMENT) info.key_usage |= kKuKeyAgreement;
-    if (ku & KU_KEY_CERT_SIGN) info.key_usage |= kKuKeyCertSign;
-    if (ku & KU_CRL_SIGN) info.key_usage |= kKuCrlSign;
+    if (ku & KU_DIGITAL_SIGNATURE)
+      info.key_usage |= kKuDigitalSignature;
+    if (ku & KU_NON_REPUDIATION)
+      info.key_usage |= kKuNonRepudiation;
+    if (ku & KU_KEY_ENCIPHERMENT)
+      info.key_usage |= kKuKeyEncipherment;
+    if (ku & KU_DATA_ENCIPHERMENT)
+      info.key_usage |= kKuDataEncipherment;
+    if (ku & KU_KEY_AGREEMENT)
+      info.key_usage |= kKuKeyAgreement;
+    if (ku & KU_KEY_CERT_SIGN)
+      info.key_usage |= kKuKeyCertSign;
+    if (ku & KU_CRL_SIGN)
+      info.key_usage |= kKuCrlSign;
   }
   info.has_ext_key_usage = (flags & EXFLAG_XKUSAGE) != 0;
   if (info.has_ext_key_usage) {
@@ -273,7 +284,8 @@ CertInfo inspect(const X509& cert_ref) {
   info.self_signed = (flags & EXFLAG_SS) != 0;
   const ASN1_OCTET_STRING* ski = ::X509_get0_subject_key_id(cert);
   if (ski != nullptr) {
-    info.ski_hex = ossl::hex(::ASN1_STRING_get0_data(ski), static_cast<size_t>(::ASN1_STRING_length(ski)));
+    info.ski_hex =
+        ossl::hex(::ASN1_STRING_get0_data(ski), static_cast<size_t>(::ASN1_STRING_length(ski)));
   }
   return info;
 }
@@ -310,8 +322,8 @@ bool eku_ok(const CertInfo& info) {
 }  // namespace
 
 bool fit_for_signing(const CertInfo& info) {
-  const bool ku_ok = !info.has_key_usage ||
-                     (info.key_usage & (kKuDigitalSignature | kKuNonRepudiation)) != 0;
+  const bool ku_ok =
+      !info.has_key_usage || (info.key_usage & (kKuDigitalSignature | kKuNonRepudiation)) != 0;
   return ku_ok && eku_ok(info) && !info.is_ca;
 }
 

@@ -27,14 +27,14 @@ enum KeyUsageBit : std::uint32_t {
 };
 
 struct CertInfo {
-  std::string fingerprint_sha256;  // lowercase hex of SHA-256 over the DER
-  std::string subject;             // RFC 2253 one-line form
-  std::string issuer;              // RFC 2253 one-line form
-  std::string serial_hex;          // lowercase hex
-  std::int64_t not_before = 0;     // unix seconds
-  std::int64_t not_after = 0;      // unix seconds
+  std::string fingerprint_sha256;   // lowercase hex of SHA-256 over the DER
+  std::string subject;              // RFC 2253 one-line form
+  std::string issuer;               // RFC 2253 one-line form
+  std::string serial_hex;           // lowercase hex
+  std::int64_t not_before = 0;      // unix seconds
+  std::int64_t not_after = 0;       // unix seconds
   std::vector<std::string> emails;  // SAN rfc822Name + subject emailAddress, lowercased, unique
-  std::string key_type;            // "RSA", "EC", "Ed25519", "DSA", ...
+  std::string key_type;             // "RSA", "EC", "Ed25519", "DSA", ...
   int key_bits = 0;
   std::string curve;               // EC group short name when key_type == "EC"
   bool has_key_usage = false;      // keyUsage extension present
@@ -44,7 +44,7 @@ struct CertInfo {
   bool eku_any = false;
   bool is_ca = false;
   bool self_signed = false;
-  std::string ski_hex;             // subjectKeyIdentifier, lowercase hex, "" when absent
+  std::string ski_hex;  // subjectKeyIdentifier, lowercase hex, "" when absent
 };
 
 // Parses one certificate, DER or PEM (first PEM block).
@@ -52,7 +52,8 @@ policy::Result<ossl::Cert> parse_cert(std::string_view data);
 // Parses every certificate in PEM text, or a single DER certificate.
 policy::Result<std::vector<ossl::Cert>> parse_certs(std::string_view data);
 // Parses a private key, PEM (PKCS#1/PKCS#8, optionally encrypted) or DER.
-policy::Result<ossl::PKey> parse_private_key(std::string_view data, std::string_view passphrase = {});
+policy::Result<ossl::PKey> parse_private_key(std::string_view data,
+                                             std::string_view passphrase = {});
 // Parses a CRL, DER or PEM.
 policy::Result<ossl::Crl> parse_crl(std::string_view data);
 

@@ -1,17 +1,16 @@
 #include "tests/common/test_support.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace testsupport {
 namespace fs = std::filesystem;
@@ -50,7 +49,9 @@ const fs::path& pki_dir() {
   return dir;
 }
 
-fs::path pki(std::string_view name) { return pki_dir() / name; }
+fs::path pki(std::string_view name) {
+  return pki_dir() / name;
+}
 
 fs::path corpus_dir() {
   if (const char* env = std::getenv("SMIME_CORPUS_DIR"); env != nullptr && *env != '\0') {

@@ -17,7 +17,9 @@ namespace {
 
 using testsupport::pki;
 
-std::string fingerprint(const char* crt) { return fixture::fingerprint(pki(crt)); }
+std::string fingerprint(const char* crt) {
+  return fixture::fingerprint(pki(crt));
+}
 
 // Counts the records it was asked for; refuses them all when `fail`.
 class FakeRecorder final : public audit::Recorder {
@@ -61,10 +63,10 @@ class AuditWireTest : public ::testing::Test {
     sub.rcpts = rcpts;
     sub.auth = auth;
     sub.queue_id = "QAUDIT1";
-    return fixture::run_message(fixture::snapshot(config_toml, dir_->path(),
-                                                  std::make_shared<SmimePipeline>(*ks_),
-                                                  std::move(recorder)),
-                                sub, message)
+    return fixture::run_message(
+               fixture::snapshot(config_toml, dir_->path(), std::make_shared<SmimePipeline>(*ks_),
+                                 std::move(recorder)),
+               sub, message)
         .outcome;
   }
 
@@ -223,7 +225,8 @@ TEST_F(AuditWireTest, RevokedSignerIsAnIncident) {
 
 TEST_F(AuditWireTest, InboundTamperedSignatureIsRecordedAsIncident) {
   testsupport::TempDir d;
-  std::string msg = fixture::openssl_signed(d.path(), "carol", "carol@example.gov", "Signed by Carol.");
+  std::string msg =
+      fixture::openssl_signed(d.path(), "carol", "carol@example.gov", "Signed by Carol.");
   msg.replace(msg.find("Signed by Carol."), 6, "Forged");
   sender_ = "<carol@example.gov>";
   auto t = trail("inbound.db");

@@ -1,8 +1,8 @@
 #include "milter/auth_results.h"
 
-#include <gtest/gtest.h>
-
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 namespace milter {
 namespace {
@@ -35,12 +35,12 @@ TEST(AuthservId, ParsesRfc8601Spellings) {
 TEST(RemoveForged, DeletesOursKeepsOthersHighestIndexFirst) {
   const std::vector<Header> headers = {
       {"Received", " from a"},
-      {"Authentication-Results", " mx.example.org; smime=pass"},          // 1: ours
-      {"authentication-results", " other.example.net; dkim=pass"},        // 2: theirs
+      {"Authentication-Results", " mx.example.org; smime=pass"},           // 1: ours
+      {"authentication-results", " other.example.net; dkim=pass"},         // 2: theirs
       {"AUTHENTICATION-RESULTS", " (forged) MX.EXAMPLE.ORG; smime=pass"},  // 3: ours
-      {"Authentication-Results", " mx.example.org.evil.com; spf=pass"},   // 4: theirs
-      {"Authentication-Results", " \"mx.example.org\"; spf=pass"},        // 5: ours
-      {"X-Authentication-Results", " mx.example.org; spf=pass"},          // other name
+      {"Authentication-Results", " mx.example.org.evil.com; spf=pass"},    // 4: theirs
+      {"Authentication-Results", " \"mx.example.org\"; spf=pass"},         // 5: ours
+      {"X-Authentication-Results", " mx.example.org; spf=pass"},           // other name
   };
   const auto edits = remove_forged_auth_results(headers, "mx.example.org");
   ASSERT_EQ(edits.size(), 3U);
@@ -93,7 +93,8 @@ TEST(FormatAuthResults, ReasonCommentEscapedAndFolded) {
   const auto v = format_auth_results("mx.example.org", rs);
   const auto u = unfold(v);
   EXPECT_NE(u.find("smime=fail (bad-signature \\(digest\\)) body.smime-identifier=bob@example.org"),
-            std::string::npos) << u;
+            std::string::npos)
+      << u;
   EXPECT_NE(u.find("\\\"quoted\\\" \\\\ backslash"), std::string::npos) << u;
   EXPECT_NE(u.find("; smime=pass body.smime-identifier=carol@example.org"), std::string::npos) << u;
   const auto lines = lines_of(std::string(kAuthResultsHeader) + ": " + v);

@@ -1,11 +1,11 @@
-#include <gtest/gtest.h>
+#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <gtest/gtest.h>
 
 #include "milter/daemon.h"
 #include "milter/listen_socket.h"

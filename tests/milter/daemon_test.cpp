@@ -1,10 +1,10 @@
 // The real smime-milter binary: miltertest scripts (protocol-level cases), SIGHUP
 // reload, --check-config and startup refusals.
-#include <gtest/gtest.h>
-#include <signal.h>
-
 #include <chrono>
+#include <signal.h>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "audit/trail.h"
 #include "keystore/keystore.h"
@@ -33,10 +33,15 @@ void make_keystore(const fs::path& dir) {
 
 std::string config_text(std::string_view authserv_id, const fs::path& dir) {
   return "[daemon]\nuser = \"root\"\ngroup = \"root\"\nlog_level = \"info\"\n"
-         "[keystore]\npath = \"" + (dir / "keystore.db").string() + "\"\nsecret_file = \"" +
-         (dir / "secret").string() + "\"\n"
-         "[audit]\ndatabase = \"" + (dir / "audit.db").string() + "\"\n"
-         "[milter]\nauthserv_id = \"" + std::string(authserv_id) + "\"\n"
+         "[keystore]\npath = \"" +
+         (dir / "keystore.db").string() + "\"\nsecret_file = \"" + (dir / "secret").string() +
+         "\"\n"
+         "[audit]\ndatabase = \"" +
+         (dir / "audit.db").string() +
+         "\"\n"
+         "[milter]\nauthserv_id = \"" +
+         std::string(authserv_id) +
+         "\"\n"
          "[limits]\nmax_message_size = 100000\nspool_threshold = 4096\n";
 }
 
@@ -57,9 +62,8 @@ class Daemon : public ::testing::Test {
     make_keystore(dir_->path());
     testsupport::write_file(*dir_ / "m.conf", config_text("mx.example.org", dir_->path()), 0644);
     fs::create_directory(*dir_ / "spool");
-    milter_ = new harness::MilterProcess(
-        kBinary, {"-f", "-c", (*dir_ / "m.conf").string(), "--spool-dir",
-                  (*dir_ / "spool").string()});
+    milter_ = new harness::MilterProcess(kBinary, {"-f", "-c", (*dir_ / "m.conf").string(),
+                                                   "--spool-dir", (*dir_ / "spool").string()});
   }
   static void TearDownTestSuite() {
     delete milter_;
@@ -67,10 +71,10 @@ class Daemon : public ::testing::Test {
   }
   static harness::MiltertestResult script(const std::string& name, std::string_view id) {
     const fs::path dir = SMIME_MILTERTEST_DIR;
-    return harness::run_miltertest(
-        testsupport::read_file(dir / name),
-        {{"socket", milter_->libmilter_spec()}, {"authserv_id", std::string(id)},
-         {"script_dir", dir.string()}});
+    return harness::run_miltertest(testsupport::read_file(dir / name),
+                                   {{"socket", milter_->libmilter_spec()},
+                                    {"authserv_id", std::string(id)},
+                                    {"script_dir", dir.string()}});
   }
   static testsupport::TempDir* dir_;
   static harness::MilterProcess* milter_;
@@ -95,7 +99,8 @@ TEST_F(Daemon, LogsOneLinePerMessageStartingWithTheQueueId) {
   ASSERT_EQ(script("forged_ar.lua", "mx.example.org").exit_code, 0);
   const std::string log = milter_->output();
   EXPECT_NE(log.find("info FORGE1: verdict=continue from=<mallory@example.net> rcpts=1"),
-            std::string::npos) << log;
+            std::string::npos)
+      << log;
   EXPECT_NE(log.find("info FORGE2: verdict=continue"), std::string::npos) << log;
   // Each decision is in the configured audit trail, with its envelope.
   auto trail = audit::Trail::open_read_only((*dir_ / "audit.db").string());
@@ -106,13 +111,15 @@ TEST_F(Daemon, LogsOneLinePerMessageStartingWithTheQueueId) {
   ASSERT_TRUE(rows.has_value()) << rows.error().message();
   bool forge1 = false;
   for (const auto& e : *rows) {
-    forge1 = forge1 || (e.queue_id == "FORGE1" && e.verdict == "accept" && e.direction == "inbound");
+    forge1 =
+        forge1 || (e.queue_id == "FORGE1" && e.verdict == "accept" && e.direction == "inbound");
   }
   EXPECT_TRUE(forge1) << rows->size() << " records from mallory";
 }
 
 TEST_F(Daemon, SighupReloadsConfigurationAndKeepsServing) {
-  testsupport::write_file(*dir_ / "m.conf", config_text("reloaded.example.org", dir_->path()), 0644);
+  testsupport::write_file(*dir_ / "m.conf", config_text("reloaded.example.org", dir_->path()),
+                          0644);
   for (int i = 0; i < 10; ++i) {  // libmilter treats HUP as stop: make sure we get it
     ASSERT_EQ(::kill(milter_->pid(), SIGHUP), 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -150,16 +157,16 @@ TEST(DaemonStartup, HupStormFromTheFirstMomentNeverStopsTheDaemon) {
   harness::MilterProcess milter(kBinary, {"-f", "-c", (dir / "m.conf").string()});
   for (int i = 0; i < 200; ++i) {
     ASSERT_EQ(::kill(milter.pid(), SIGHUP), 0) << "daemon gone after " << i << " HUPs:\n"
-                                                << milter.output();
+                                               << milter.output();
   }
   ASSERT_TRUE(wait_for([&] {
     return milter.output().find("configuration reloaded") != std::string::npos;
   })) << milter.output();
   const fs::path scripts = SMIME_MILTERTEST_DIR;
-  const auto r = harness::run_miltertest(
-      testsupport::read_file(scripts / "forged_ar.lua"),
-      {{"socket", milter.libmilter_spec()}, {"authserv_id", "storm.example.org"},
-       {"script_dir", scripts.string()}});
+  const auto r = harness::run_miltertest(testsupport::read_file(scripts / "forged_ar.lua"),
+                                         {{"socket", milter.libmilter_spec()},
+                                          {"authserv_id", "storm.example.org"},
+                                          {"script_dir", scripts.string()}});
   EXPECT_EQ(r.exit_code, 0) << r.output << "\n--- milter log:\n" << milter.output();
   EXPECT_EQ(milter.output().find("stopping"), std::string::npos) << milter.output();
 }
@@ -174,17 +181,17 @@ TEST(DaemonStartup, BackgroundModeWritesThePidFileServesAndStopsOnTerm) {
   std::string conf = config_text("bg.example.org", dir.path());
   conf.insert(conf.find("[keystore]"), "pid_file = \"" + pid_file.string() + "\"\n");
   testsupport::write_file(dir / "m.conf", conf, 0644);
-  const auto r = testsupport::run(
-      {kBinary, "-c", (dir / "m.conf").string(), "-p", "local:" + sock.string()});
+  const auto r =
+      testsupport::run({kBinary, "-c", (dir / "m.conf").string(), "-p", "local:" + sock.string()});
   ASSERT_EQ(r.exit_code, 0) << r.out;  // the parent returns once the child runs
   ASSERT_TRUE(wait_for([&] { return fs::exists(pid_file) && fs::exists(sock); })) << r.out;
   const pid_t pid = static_cast<pid_t>(std::stol(testsupport::read_file(pid_file)));
   ASSERT_GT(pid, 1);
   const fs::path scripts = SMIME_MILTERTEST_DIR;
-  const auto mt = harness::run_miltertest(
-      testsupport::read_file(scripts / "forged_ar.lua"),
-      {{"socket", "local:" + sock.string()}, {"authserv_id", "bg.example.org"},
-       {"script_dir", scripts.string()}});
+  const auto mt = harness::run_miltertest(testsupport::read_file(scripts / "forged_ar.lua"),
+                                          {{"socket", "local:" + sock.string()},
+                                           {"authserv_id", "bg.example.org"},
+                                           {"script_dir", scripts.string()}});
   EXPECT_EQ(mt.exit_code, 0) << mt.output;
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   EXPECT_TRUE(wait_for([&] { return !fs::exists(pid_file) && ::kill(pid, 0) != 0; }))

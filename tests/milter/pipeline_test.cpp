@@ -29,9 +29,9 @@ class PipelineTest : public ::testing::Test {
     delete dir_;
   }
 
-  Outcome run(const std::string& config_toml, const std::string& message,
-              const std::string& auth, const std::string& client_ip,
-              const std::vector<std::string>& rcpts, std::string* delivered = nullptr) {
+  Outcome run(const std::string& config_toml, const std::string& message, const std::string& auth,
+              const std::string& client_ip, const std::vector<std::string>& rcpts,
+              std::string* delivered = nullptr) {
     fixture::Submission sub;
     sub.sender = sender_;
     sub.rcpts = rcpts;
@@ -76,9 +76,9 @@ TEST_F(PipelineTest, OutboundSignedAndEncryptedDecryptsAndVerifiesWithOpenssl) {
   EXPECT_NE(out.find("Subject: official"), std::string::npos);
   EXPECT_EQ(out.find("Hello Bob."), std::string::npos) << "no plaintext leaves";
   EXPECT_NE(o.summary.find("direction=outbound"), std::string::npos) << o.summary;
-  const auto dec = openssl({"cms", "-decrypt", "-recip", pki("bob.crt").string(), "-inkey",
-                            pki("bob.key").string()},
-                           out);
+  const auto dec = openssl(
+      {"cms", "-decrypt", "-recip", pki("bob.crt").string(), "-inkey", pki("bob.key").string()},
+      out);
   ASSERT_EQ(dec.exit_code, 0) << dec.out;
   EXPECT_NE(dec.out.find("multipart/signed"), std::string::npos) << dec.out.substr(0, 300);
   const auto ver = openssl({"cms", "-verify", "-CAfile", pki("root.crt").string()}, dec.out);
@@ -105,8 +105,8 @@ TEST_F(PipelineTest, EncryptionRequiredButRecipientWithoutCertificateIsRefused) 
 }
 
 TEST_F(PipelineTest, AuthenticatedUserMustOwnTheSenderAddress) {
-  const Outcome o =
-      run("[default]\nsign = \"required\"\n", kPlain, "bob", "198.51.100.20", {"x@elsewhere.example"});
+  const Outcome o = run("[default]\nsign = \"required\"\n", kPlain, "bob", "198.51.100.20",
+                        {"x@elsewhere.example"});
   EXPECT_EQ(o.verdict, Verdict::kReject) << o.summary;
   EXPECT_EQ(o.reply.code.substr(0, 1), "5") << o.reply.code;
   EXPECT_NE(o.summary.find("auth-mismatch"), std::string::npos) << o.summary;
@@ -115,9 +115,10 @@ TEST_F(PipelineTest, AuthenticatedUserMustOwnTheSenderAddress) {
 
 TEST_F(PipelineTest, RevokedSenderCertificateIsNeverUsed) {
   sender_ = "<revoked@example.gov>";
-  const std::string msg = "From: revoked@example.gov\nTo: x@elsewhere.example\nSubject: s\n\nbody\n";
-  const Outcome o =
-      run("[default]\nsign = \"required\"\n", msg, "revoked", "198.51.100.20", {"x@elsewhere.example"});
+  const std::string msg =
+      "From: revoked@example.gov\nTo: x@elsewhere.example\nSubject: s\n\nbody\n";
+  const Outcome o = run("[default]\nsign = \"required\"\n", msg, "revoked", "198.51.100.20",
+                        {"x@elsewhere.example"});
   EXPECT_NE(o.verdict, Verdict::kContinue) << o.summary;
   EXPECT_NE(o.verdict, Verdict::kAccept);
   EXPECT_FALSE(o.new_body.has_value());
@@ -131,13 +132,14 @@ std::string signed_by_carol(const testsupport::TempDir& d, std::string_view from
 TEST_F(PipelineTest, InboundSignedGetsAuthenticationResultsAndForgedOneRemoved) {
   testsupport::TempDir d;
   sender_ = "<carol@example.gov>";
-  const Outcome o = run("", signed_by_carol(d, "carol@example.gov"), "", "203.0.113.5",
-                        {"alice@example.gov"});
+  const Outcome o =
+      run("", signed_by_carol(d, "carol@example.gov"), "", "203.0.113.5", {"alice@example.gov"});
   ASSERT_EQ(o.verdict, Verdict::kContinue) << o.summary;
   bool deleted = false;
   std::string ar;
   for (const auto& e : o.header_edits) {
-    deleted = deleted || (e.kind == HeaderEdit::Kind::kDelete && e.name == "Authentication-Results");
+    deleted =
+        deleted || (e.kind == HeaderEdit::Kind::kDelete && e.name == "Authentication-Results");
     if (e.kind == HeaderEdit::Kind::kAdd && e.name == "Authentication-Results") {
       ar = e.value;
     }
@@ -176,7 +178,8 @@ TEST_F(PipelineTest, InboundEncryptedForUsIsDecryptedAndVerified) {
   const auto enc = testsupport::run({"openssl", "cms", "-encrypt", "-aes256", "-in",
                                      (d / "signed.eml").string(), pki("bob.crt").string()});
   ASSERT_EQ(enc.exit_code, 0) << enc.out;
-  const std::string msg = "From: carol@example.gov\nTo: bob@example.gov\nSubject: secret\n" + enc.out;
+  const std::string msg =
+      "From: carol@example.gov\nTo: bob@example.gov\nSubject: secret\n" + enc.out;
   std::string out;
   const Outcome o = run("", msg, "", "203.0.113.5", {"bob@example.gov"}, &out);
   ASSERT_EQ(o.verdict, Verdict::kContinue) << o.summary;
@@ -188,10 +191,10 @@ TEST_F(PipelineTest, InboundEncryptedForUsIsDecryptedAndVerified) {
 TEST_F(PipelineTest, SubjectTagIsStrippedWhenTheRuleSaysSo) {
   const std::string msg =
       "From: alice@example.gov\nTo: bob@example.gov\nSubject: [RAHASIA] budget\n\nNumbers.\n";
-  const Outcome o = run(
-      "[[rule]]\nname = \"secret\"\nstrip_subject_tag = true\nencrypt = \"required\"\n"
-      "[rule.match]\nsubject_tag = \"[RAHASIA]\"\n",
-      msg, "alice", "198.51.100.20", {"bob@example.gov"});
+  const Outcome o =
+      run("[[rule]]\nname = \"secret\"\nstrip_subject_tag = true\nencrypt = \"required\"\n"
+          "[rule.match]\nsubject_tag = \"[RAHASIA]\"\n",
+          msg, "alice", "198.51.100.20", {"bob@example.gov"});
   ASSERT_EQ(o.verdict, Verdict::kContinue) << o.summary;
   bool changed = false;
   for (const auto& e : o.header_edits) {

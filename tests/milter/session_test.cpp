@@ -1,13 +1,13 @@
 #include "milter/session.h"
 
-#include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "milter/auth_results.h"
 #include "tests/common/test_support.h"

@@ -141,7 +141,8 @@ TEST(Completion, ValuesAndPrefixes) {
   EXPECT_EQ(complete({"tr"}), std::set<std::string>{"trust"});
   EXPECT_EQ(complete({"import", "--type", "r"}), std::set<std::string>{"role"});
   EXPECT_EQ(complete({"revoke", "x", "--reason", "key"}), std::set<std::string>{"keyCompromise"});
-  EXPECT_EQ(complete({"--config", "/etc/x.conf", "status", "--js"}), std::set<std::string>{"--json"});
+  EXPECT_EQ(complete({"--config", "/etc/x.conf", "status", "--js"}),
+            std::set<std::string>{"--json"});
   EXPECT_EQ(complete({"report", "--format", "h"}), std::set<std::string>{"html"});
   EXPECT_EQ(complete({"audit", "export", "--format", "j"}), std::set<std::string>{"jsonl"});
 }

@@ -2,13 +2,12 @@
 // a listening unix socket standing in for the milter, an audit trail made with the
 // audit library. Each check must turn from ok to warn/fail when its subject breaks,
 // and the exit code must follow (0 only when everything is ok).
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -62,21 +61,20 @@ class StatusTest : public ::testing::Test {
     }
   }
   void write_config(const fs::path& sock) {
-    testsupport::write_file(dir_ / "smime-milter.conf",
-                            "[daemon]\nsocket = \"local:" + sock.string() +
-                                "\"\n[keystore]\npath = \"" + (dir_ / "ks.db").string() +
-                                "\"\nsecret_file = \"" + (dir_ / "secret").string() +
-                                "\"\n[audit]\ndatabase = \"" + (dir_ / "audit.db").string() +
-                                "\"\n",
-                            0600);
+    testsupport::write_file(
+        dir_ / "smime-milter.conf",
+        "[daemon]\nsocket = \"local:" + sock.string() + "\"\n[keystore]\npath = \"" +
+            (dir_ / "ks.db").string() + "\"\nsecret_file = \"" + (dir_ / "secret").string() +
+            "\"\n[audit]\ndatabase = \"" + (dir_ / "audit.db").string() + "\"\n",
+        0600);
   }
   testsupport::CommandResult ctl(std::vector<std::string> args) {
     args.insert(args.begin(), {SMIMECTL, "-c", (dir_ / "smime-milter.conf").string()});
     return run(args);
   }
   void import(const std::string& name, const std::string& owner, bool allow_expired = false) {
-    std::vector<std::string> a{"import", pki(name + ".p12").string(), "--owner", owner,
-                               "--passphrase-file", (dir_ / "pass").string()};
+    std::vector<std::string> a{"import", pki(name + ".p12").string(), "--owner",
+                               owner,    "--passphrase-file",         (dir_ / "pass").string()};
     if (allow_expired) {
       a.emplace_back("--allow-expired");
     }
@@ -118,7 +116,8 @@ TEST_F(StatusTest, HealthyWhenEverythingIsInPlace) {
     EXPECT_EQ(c[name]["status"], "ok") << name << ": " << c[name].dump();
   }
   EXPECT_NE(c["crl"]["items"][0].get<std::string>().find("fresh until"), std::string::npos);
-  EXPECT_NE(c["audit"]["detail"].get<std::string>().find(" records, chain intact"), std::string::npos);
+  EXPECT_NE(c["audit"]["detail"].get<std::string>().find(" records, chain intact"),
+            std::string::npos);
   // The text form says the same.
   auto t = ctl({"status"});
   EXPECT_EQ(t.exit_code, 0) << t.out;
@@ -175,8 +174,8 @@ TEST_F(StatusTest, BrokenConfigurationAndMissingKeystoreFail) {
   testsupport::write_file(dir_ / "smime-milter.conf", "[daemon]\nsockt = 1\n", 0600);
   int rc = -1;
   auto r = run({SMIMECTL, "-c", (dir_ / "smime-milter.conf").string(), "--db",
-                (dir_ / "nothing.db").string(), "status", "--json",
-                "--audit-db", (dir_ / "audit.db").string()});
+                (dir_ / "nothing.db").string(), "status", "--json", "--audit-db",
+                (dir_ / "audit.db").string()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   const auto j = Json::parse(r.out.substr(r.out.find('{')));
   EXPECT_FALSE(j["healthy"].get<bool>());

@@ -423,7 +423,8 @@ TEST(Actions, VerifyOnlyInbound) {
   EXPECT_EQ(d.verdict.action, Action::kAccept);
   EXPECT_EQ(d.on_error(Errc::kBadSignature, "bad").action, Action::kAccept);
   EXPECT_EQ(d.on_error(Errc::kRevocationUnknown, "stale CRL").action, Action::kAccept);
-  const Decision out = decide(*c, outbound({"bob@pajak.go.id"}), {}, facts(CertStatus::kUsable, {}));
+  const Decision out =
+      decide(*c, outbound({"bob@pajak.go.id"}), {}, facts(CertStatus::kUsable, {}));
   EXPECT_FALSE(out.sign);
   EXPECT_FALSE(out.encrypt);
   EXPECT_EQ(out.verdict.action, Action::kAccept);

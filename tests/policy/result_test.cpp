@@ -1,9 +1,9 @@
 #include "policy/result.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace policy {
 namespace {
