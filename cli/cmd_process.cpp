@@ -49,33 +49,6 @@ std::string to_crlf(std::string_view s) {
   return out;
 }
 
-// What the MTA would deliver: `headers` with the outcome's edits applied, then the body.
-std::string delivered(const std::vector<milter::Header>& headers, const std::string& body,
-                      const milter::Outcome& o) {
-  std::vector<bool> gone(headers.size(), false);
-  for (const auto& e : o.header_edits) {
-    int n = 0;
-    for (std::size_t i = 0; e.kind == milter::HeaderEdit::Kind::kDelete && i < headers.size();
-         ++i) {
-      if (milter::iequals(headers[i].name, e.name) && ++n == e.index) {
-        gone[i] = true;
-      }
-    }
-  }
-  std::string out;
-  for (std::size_t i = 0; i < headers.size(); ++i) {
-    if (!gone[i]) {
-      out += headers[i].name + ":" + headers[i].value + "\n";
-    }
-  }
-  for (const auto& e : o.header_edits) {
-    if (e.kind == milter::HeaderEdit::Kind::kAdd) {
-      out += e.name + ": " + e.value + "\n";
-    }
-  }
-  return to_crlf(out + "\n") + (o.new_body ? *o.new_body : body);
-}
-
 int exit_for(milter::Verdict v) {
   switch (v) {
     case milter::Verdict::kContinue:
@@ -180,7 +153,7 @@ int run(const Globals& g, const ProcessOptions& o) {
   }
   if (out.verdict == milter::Verdict::kContinue || out.verdict == milter::Verdict::kAccept ||
       out.verdict == milter::Verdict::kQuarantine) {
-    std::cout << delivered(msg.headers, msg.body, out);
+    std::cout << milter::delivered_message(msg.headers, msg.body, out);
   }
   return exit_for(out.verdict);
 }

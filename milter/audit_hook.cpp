@@ -71,20 +71,8 @@ void fill_envelope(const Message& m, const Outcome& o, audit::DecisionRecord& r)
 }  // namespace
 
 std::string audit_verdict_name(Verdict v) noexcept {
-  switch (v) {
-    case Verdict::kContinue:
-    case Verdict::kAccept:
-      return "accept";
-    case Verdict::kReject:
-      return "reject";
-    case Verdict::kTempfail:
-      return "tempfail";
-    case Verdict::kDiscard:
-      return "discard";
-    case Verdict::kQuarantine:
-      return "quarantine";
-  }
-  return "tempfail";
+  // The trail records what the MTA does with the message: "continue" is an accept.
+  return std::string(verdict_name(v == Verdict::kContinue ? Verdict::kAccept : v));
 }
 
 Outcome record_decision(const Message& m, const Snapshot& snapshot, Outcome o) {
