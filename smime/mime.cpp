@@ -46,45 +46,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// CRLF -> LF (a lone CR stays).
-std::string to_lf(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
-      continue;
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
-// Lone LF -> CRLF (existing CRLF kept).
-std::string to_crlf(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 32);
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
-      out.push_back('\r');
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
-// Occurrences of lowercase `needle` in `hay`, ignoring case, without copying `hay`.
-std::size_t count_ci(std::string_view hay, std::string_view needle) {
-  const auto same = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
-  };
-  std::size_t n = 0;
-  for (auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), same);
-       it != hay.end(); it = std::search(it + 1, hay.end(), needle.begin(), needle.end(), same)) {
-    ++n;
-  }
-  return n;
-}
-
 // RFC 5322 3.6.8 field name (printable ASCII but colon), tolerating the obsolete
 // white space before the colon (RFC 5322 4.5.8); "" when invalid (e.g. an mbox From_ line).
 std::string_view field_name(std::string_view raw) {
@@ -266,6 +227,45 @@ policy::Status check_line_lengths(std::string_view crlf) {
 
 }  // namespace
 
+// CRLF -> LF (a lone CR stays).
+std::string to_lf(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
+      continue;
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// Lone LF -> CRLF (existing CRLF kept).
+std::string lf_to_crlf(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 32);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
+      out.push_back('\r');
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// Occurrences of lowercase `needle` in `hay`, ignoring case, without copying `hay`.
+std::size_t count_ci(std::string_view hay, std::string_view needle) {
+  const auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
+  };
+  std::size_t n = 0;
+  for (auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), same);
+       it != hay.end(); it = std::search(it + 1, hay.end(), needle.begin(), needle.end(), same)) {
+    ++n;
+  }
+  return n;
+}
+
 void mime_init() {
   static std::once_flag once;
   std::call_once(once, [] { ::g_mime_init(); });
@@ -326,7 +326,7 @@ policy::Result<SplitMessage> split_message(std::string_view message, const Limit
     current->append(line);
     current->append("\r\n");
   }
-  out.body = to_crlf(std::string_view(lf).substr(std::min(body_start, lf.size())));
+  out.body = lf_to_crlf(std::string_view(lf).substr(std::min(body_start, lf.size())));
   return out;
 }
 
@@ -411,7 +411,7 @@ policy::Result<std::string> canonical_entity(const SplitMessage& message, const 
   if (::g_mime_object_write_to_stream(root.get(), format.get(), out.get()) < 0) {
     return unexpected(Errc::kInternal, "cannot serialise the canonical entity");
   }
-  std::string canonical = to_crlf(stream_bytes(out.get()));
+  std::string canonical = lf_to_crlf(stream_bytes(out.get()));
   if (auto st = check_line_lengths(canonical); !st) {
     return st.error();
   }

@@ -7,6 +7,7 @@
 // side calls it too); every other function is reentrant.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -55,6 +56,16 @@ policy::Result<std::string> canonical_entity(const SplitMessage& message, const 
 // The entity to encrypt: Content-* headers plus body, untouched except for CRLF
 // (a signed entity inside must not change, RFC 8551 3.7).
 std::string plain_entity(const SplitMessage& message);
+
+// Line-end and search helpers of canonical_entity (public for the tests).
+// CRLF -> LF; a lone CR stays as it is.
+std::string to_lf(std::string_view s);
+// Lone LF -> CRLF; an existing CRLF and a lone CR stay as they are. (parse_mime.h's
+// to_crlf() differs: it also turns a lone CR into CRLF.)
+std::string lf_to_crlf(std::string_view s);
+// Occurrences (overlapping) of the lower-case ASCII `needle` in `hay`, ASCII
+// case-insensitively, whatever the locale. An empty needle counts hay.size().
+std::size_t count_ci(std::string_view hay, std::string_view needle);
 
 // Base64 in lines of 76 characters, each ending in CRLF.
 std::string base64_lines(std::string_view data);
