@@ -227,41 +227,68 @@ policy::Status check_line_lengths(std::string_view crlf) {
 
 }  // namespace
 
-// CRLF -> LF (a lone CR stays).
+// CRLF -> LF (a lone CR stays). Copies whole runs between CRLFs.
 std::string to_lf(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') {
-      continue;
-    }
-    out.push_back(s[i]);
+  std::size_t pos = 0;
+  for (std::size_t cr = s.find("\r\n"); cr != std::string_view::npos; cr = s.find("\r\n", pos)) {
+    out.append(s.substr(pos, cr - pos));
+    pos = cr + 1;  // the LF starts the next run; the CR is dropped
   }
+  out.append(s.substr(pos));
   return out;
 }
 
-// Lone LF -> CRLF (existing CRLF kept).
+// Lone LF -> CRLF (existing CRLF and lone CR kept). Copies whole runs between lone LFs,
+// into a buffer reserved once for the worst case.
 std::string lf_to_crlf(std::string_view s) {
   std::string out;
-  out.reserve(s.size() + s.size() / 32);
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
-      out.push_back('\r');
+  out.reserve(s.size() + static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')));
+  std::size_t pos = 0;
+  for (std::size_t lf = s.find('\n'); lf != std::string_view::npos; lf = s.find('\n', lf + 1)) {
+    if (lf == 0 || s[lf - 1] != '\r') {
+      out.append(s.substr(pos, lf - pos));
+      out += "\r\n";
+      pos = lf + 1;
     }
-    out.push_back(s[i]);
   }
+  out.append(s.substr(pos));
   return out;
 }
 
-// Occurrences of lowercase `needle` in `hay`, ignoring case, without copying `hay`.
+// Occurrences of lowercase `needle` in `hay`, folding ASCII letters only (no tolower,
+// no locale), without copying `hay`: memchr for the first byte in either case, then a
+// comparison of the rest.
 std::size_t count_ci(std::string_view hay, std::string_view needle) {
-  const auto same = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
+  if (needle.empty()) {
+    return hay.size();
+  }
+  if (hay.size() < needle.size()) {
+    return 0;
+  }
+  const auto fold = [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
   };
+  const char lo_first = needle.front();
+  const char up_first =
+      (lo_first >= 'a' && lo_first <= 'z') ? static_cast<char>(lo_first - ('a' - 'A')) : lo_first;
+  constexpr std::size_t kNone = std::string_view::npos;
+  const std::size_t last = hay.size() - needle.size();
+  std::size_t lo = hay.find(lo_first);
+  std::size_t up = up_first == lo_first ? kNone : hay.find(up_first);
   std::size_t n = 0;
-  for (auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), same);
-       it != hay.end(); it = std::search(it + 1, hay.end(), needle.begin(), needle.end(), same)) {
-    ++n;
+  for (std::size_t i = std::min(lo, up); i != kNone && i <= last; i = std::min(lo, up)) {
+    std::size_t j = 0;
+    while (j < needle.size() && fold(hay[i + j]) == needle[j]) {
+      ++j;
+    }
+    n += j == needle.size() ? 1U : 0U;
+    if (i == lo) {
+      lo = hay.find(lo_first, i + 1);
+    } else {
+      up = hay.find(up_first, i + 1);
+    }
   }
   return n;
 }

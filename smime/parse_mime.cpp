@@ -1,5 +1,6 @@
 #include "smime/parse_mime.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstddef>
@@ -319,21 +320,31 @@ policy::Result<std::string> decode_body(const RawEntity& entity) {
 }
 
 std::string to_crlf(std::string_view text) {
+  // Every CR, LF or CRLF becomes CRLF. Copies whole runs between line ends; the next CR
+  // and the next LF are each searched once (memchr) and only moved forward, so the scan
+  // stays linear however rare one of them is.
+  constexpr std::size_t kNone = std::string_view::npos;
   std::string out;
-  out.reserve(text.size() + text.size() / 32);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') {
-        ++i;
-      }
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out.push_back(c);
+  out.reserve(text.size() + static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) +
+              static_cast<std::size_t>(std::count(text.begin(), text.end(), '\r')));
+  std::size_t pos = 0;
+  std::size_t cr = text.find('\r');
+  std::size_t lf = text.find('\n');
+  for (std::size_t end = std::min(cr, lf); end != kNone; end = std::min(cr, lf)) {
+    out.append(text.substr(pos, end - pos));
+    out += "\r\n";
+    pos = end + 1;
+    if (end == cr && pos < text.size() && text[pos] == '\n') {
+      ++pos;
+    }
+    if (cr < pos) {
+      cr = text.find('\r', pos);
+    }
+    if (lf < pos) {
+      lf = text.find('\n', pos);
     }
   }
+  out.append(text.substr(pos));
   return out;
 }
 
