@@ -225,6 +225,15 @@ policy::Status check_line_lengths(std::string_view crlf) {
   return {};
 }
 
+// Occurrences of byte `c` in `s`, one memchr per occurrence (std::count is a byte loop).
+std::size_t count_byte(std::string_view s, char c) {
+  std::size_t n = 0;
+  for (std::size_t i = s.find(c); i != std::string_view::npos; i = s.find(c, i + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 // CRLF -> LF (a lone CR stays). Copies whole runs between CRLFs.
@@ -244,7 +253,7 @@ std::string to_lf(std::string_view s) {
 // into a buffer reserved once for the worst case.
 std::string lf_to_crlf(std::string_view s) {
   std::string out;
-  out.reserve(s.size() + static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')));
+  out.reserve(s.size() + count_byte(s, '\n'));
   std::size_t pos = 0;
   for (std::size_t lf = s.find('\n'); lf != std::string_view::npos; lf = s.find('\n', lf + 1)) {
     if (lf == 0 || s[lf - 1] != '\r') {

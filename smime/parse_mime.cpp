@@ -210,6 +210,15 @@ bool is_delimiter(std::string_view line, std::string_view boundary, bool& closin
   return trim(rest).empty();
 }
 
+// Occurrences of byte `c` in `s`, one memchr per occurrence (std::count is a byte loop).
+std::size_t count_byte(std::string_view s, char c) {
+  std::size_t n = 0;
+  for (std::size_t i = s.find(c); i != std::string_view::npos; i = s.find(c, i + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 policy::Result<RawEntity> parse_raw_entity(std::string_view raw, const Limits& limits) {
@@ -325,8 +334,7 @@ std::string to_crlf(std::string_view text) {
   // stays linear however rare one of them is.
   constexpr std::size_t kNone = std::string_view::npos;
   std::string out;
-  out.reserve(text.size() + static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) +
-              static_cast<std::size_t>(std::count(text.begin(), text.end(), '\r')));
+  out.reserve(text.size() + count_byte(text, '\n') + count_byte(text, '\r'));
   std::size_t pos = 0;
   std::size_t cr = text.find('\r');
   std::size_t lf = text.find('\n');
