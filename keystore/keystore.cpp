@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <sqlite3.h>
 
 #include "keystore/schema.h"
 #include "keystore/util.h"
@@ -152,23 +153,62 @@ void Keystore::refresh_cache_locked() {
   }
 }
 
+void Keystore::refresh_certs_locked() {
+  auto v = db_.query_int("PRAGMA data_version");
+  const std::int64_t changes = ::sqlite3_total_changes(db_.raw());
+  if (!v || *v != certs_.data_version || changes != certs_.total_changes) {
+    certs_ = CertCache{};
+    certs_.data_version = v ? *v : -1;  // -1 never matches: nothing is kept on error
+    certs_.total_changes = changes;
+  }
+}
+
+policy::Result<ossl::Cert> Keystore::row_cert_locked(const std::string& fingerprint,
+                                                     std::string_view der) {
+  refresh_certs_locked();
+  if (auto it = certs_.by_fingerprint.find(fingerprint); it != certs_.by_fingerprint.end()) {
+    return ossl::share(it->second.get());
+  }
+  auto cert = smime::parse_cert(der);
+  if (!cert) {
+    return unexpected(Errc::kUnavailable, "corrupt certificate record " + fingerprint);
+  }
+  if (certs_.data_version != -1) {
+    certs_.by_fingerprint.emplace(fingerprint, ossl::share(cert->get()));
+  }
+  return std::move(*cert);
+}
+
 policy::Result<std::vector<ossl::Cert>> Keystore::ca_certs_locked(std::string_view role) {
-  auto st = db_.query("SELECT der FROM ca_certs WHERE role=?1 ORDER BY id", role);
-  if (!st) {
-    return std::move(st).error();
+  refresh_certs_locked();
+  auto& cached = role == "anchor" ? certs_.anchors : certs_.intermediates;
+  if (!cached) {
+    auto st = db_.query("SELECT der FROM ca_certs WHERE role=?1 ORDER BY id", role);
+    if (!st) {
+      return std::move(st).error();
+    }
+    std::vector<ossl::Cert> parsed;
+    auto s = st->each_row([&](const Stmt& r) -> policy::Status {
+      auto cert = smime::parse_cert(r.col_blob(0));
+      if (!cert) {
+        return unexpected(Errc::kUnavailable,
+                          "corrupt CA certificate record: " + cert.error().detail());
+      }
+      parsed.push_back(std::move(*cert));
+      return {};
+    });
+    if (!s) {
+      return s.error();
+    }
+    if (certs_.data_version == -1) {
+      return parsed;
+    }
+    cached = std::move(parsed);
   }
   std::vector<ossl::Cert> out;
-  auto s = st->each_row([&](const Stmt& r) -> policy::Status {
-    auto cert = smime::parse_cert(r.col_blob(0));
-    if (!cert) {
-      return unexpected(Errc::kUnavailable,
-                        "corrupt CA certificate record: " + cert.error().detail());
-    }
-    out.push_back(std::move(*cert));
-    return {};
-  });
-  if (!s) {
-    return s.error();
+  out.reserve(cached->size());
+  for (const auto& c : *cached) {
+    out.push_back(ossl::share(c.get()));
   }
   return out;
 }
@@ -239,9 +279,9 @@ policy::Result<bool> Keystore::revoked_locked(const X509& cert) {
 }
 
 policy::Result<smime::Credential> Keystore::credential_locked(const KeyRow& k) {
-  auto cert = smime::parse_cert(k.der);
+  auto cert = row_cert_locked(k.fingerprint, k.der);
   if (!cert) {
-    return unexpected(Errc::kUnavailable, "corrupt certificate record " + k.fingerprint);
+    return std::move(cert).error();
   }
   auto it = cache_.find({k.fingerprint, k.any_time});
   if (it == cache_.end()) {
@@ -348,9 +388,9 @@ policy::Result<std::vector<RecipientCert>> Keystore::encryption_certs(std::strin
   }
   std::vector<RecipientCert> out;
   auto s = st->each_row([&](const Stmt& r) -> policy::Status {
-    auto cert = smime::parse_cert(r.col_blob(2));
+    auto cert = row_cert_locked(r.col_text(1), r.col_blob(2));
     if (!cert) {
-      return unexpected(Errc::kUnavailable, "corrupt certificate record " + r.col_text(1));
+      return std::move(cert).error();
     }
     auto chain = verified_chain_locked(**cert, {}, false);
     if (!chain) {  // kUntrustedChain: its anchor was removed, no longer usable

@@ -215,6 +215,16 @@ class Keystore final : public smime::KeyProvider,
 
   // Callers hold mu_.
   void refresh_cache_locked();
+  // Drops certs_ when the database changed since it was filled: another connection's
+  // commit (PRAGMA data_version) or this handle's own writes (sqlite3_total_changes).
+  void refresh_certs_locked();
+  // The parsed certificate of a certs row (cached by fingerprint).
+  policy::Result<smime::ossl::Cert> row_cert_locked(const std::string& fingerprint,
+                                                    std::string_view der);
+  // Harvest of a signer already held, valid, trusted and with these capabilities: the
+  // outcome (changed=false) without writing; nullopt when harvest must import.
+  policy::Result<std::optional<ImportOutcome>> harvest_held_locked(
+      const X509& cert, const std::vector<smime::ossl::Cert>& chain, const Capabilities& caps);
   policy::Result<smime::Credential> credential_locked(const KeyRow& row);
   policy::Result<std::vector<smime::Credential>> key_rows_locked(std::string_view issuer_der,
                                                                  std::string_view serial,
@@ -259,6 +269,15 @@ class Keystore final : public smime::KeyProvider,
   // By (fingerprint, any_time): a chain built without the time check is never handed
   // out for signing.
   std::map<std::pair<std::string, bool>, CachedKey> cache_;
+  // Parsed certificates (d2i_X509 costs about 1.5 M instructions on OpenSSL 3.0), shared
+  // read-only with callers; dropped with any change to the database (refresh_certs_locked).
+  struct CertCache {
+    std::int64_t data_version = -1;
+    std::int64_t total_changes = -1;
+    std::optional<std::vector<smime::ossl::Cert>> anchors, intermediates;
+    std::map<std::string, smime::ossl::Cert, std::less<>> by_fingerprint;
+  };
+  CertCache certs_;
 };
 
 }  // namespace keystore
