@@ -40,7 +40,9 @@ class Watcher {
   sqlite3* db_ = nullptr;
 };
 
-std::string fingerprint_of(const X509& c) { return smime::inspect(c).fingerprint_sha256; }
+std::string fingerprint_of(const X509& c) {
+  return smime::inspect(c).fingerprint_sha256;
+}
 
 }  // namespace
 
