@@ -23,6 +23,7 @@
 #include "milter/smime_pipeline.h"
 #include "milter/snapshot.h"
 #include "policy/config.h"
+#include "smime/mime.h"
 
 namespace cli::process_cmd {
 namespace {
@@ -36,18 +37,6 @@ struct ProcessOptions {
   std::string queue_id = "OFFLINE";
   ks::KsOptions ks;
 };
-
-std::string to_crlf(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 32);
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
-      out += '\r';
-    }
-    out += s[i];
-  }
-  return out;
-}
 
 int exit_for(milter::Verdict v) {
   switch (v) {
@@ -96,7 +85,7 @@ int run(const Globals& g, const ProcessOptions& o) {
   }
   const std::string input{std::istreambuf_iterator<char>(std::cin),
                           std::istreambuf_iterator<char>()};
-  const milter::ParsedMessage msg = milter::parse_message(to_crlf(input));
+  const milter::ParsedMessage msg = milter::parse_message(smime::lf_to_crlf(input));
   // Recorded exactly like the daemon's decisions: an unopenable trail makes
   // on_audit_failure apply (default tempfail, exit 21).
   std::shared_ptr<const milter::Snapshot> snap =

@@ -4,6 +4,7 @@
 
 #include "milter/auth_results.h"
 #include "milter/session.h"
+#include "smime/mime.h"
 #include "smime/x509.h"
 
 namespace milter::fixture {
@@ -12,15 +13,7 @@ namespace fs = std::filesystem;
 using testsupport::pki;
 
 std::string crlf(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 32);
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r')) {
-      out += '\r';
-    }
-    out += s[i];
-  }
-  return out;
+  return smime::lf_to_crlf(s);
 }
 
 std::string fingerprint(const fs::path& crt) {
