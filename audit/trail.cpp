@@ -218,7 +218,7 @@ void Trail::writer_loop() {
     } else if (!cv_.wait_for(lk, std::chrono::seconds(options_.head_interval), ready)) {
       // Idle for a whole interval: publish the head of what was committed since.
       lk.unlock();
-      maybe_publish_head();
+      maybe_publish_head(now());
       lk.lock();
       continue;
     }
@@ -240,6 +240,9 @@ void Trail::writer_loop() {
       batch.insert(batch.begin(), Pending{failure_incident(), {}});
     }
     const auto s = commit(batch);
+    // The head decision belongs to the commit's time, taken before the writers are
+    // told: a writer may go on (and the clock move) before the head is published.
+    const std::int64_t committed_at = now();
     if (!s) {
       if (refused_ == 0) {
         refused_since_ = now();
@@ -255,7 +258,7 @@ void Trail::writer_loop() {
     }
     if (s) {
       unpublished_ = true;
-      maybe_publish_head();
+      maybe_publish_head(committed_at);
     }
     lk.lock();
   }
@@ -324,12 +327,12 @@ Entry Trail::failure_incident() const {
   return to_entry(a);
 }
 
-void Trail::maybe_publish_head() {
+void Trail::maybe_publish_head(std::int64_t at) {
   if (options_.head_interval <= 0 || !unpublished_ ||
-      now() - last_head_time_ < options_.head_interval) {
+      at - last_head_time_ < options_.head_interval) {
     return;
   }
-  last_head_time_ = now();
+  last_head_time_ = at;
   // A failed publication is retried at the next interval; records are already durable.
   if (publish_head(options_.head_signer.get())) {
     unpublished_ = false;

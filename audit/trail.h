@@ -142,7 +142,9 @@ class Trail final : public Recorder {
   Trail(std::string path, Options options, Db reader);
   void writer_loop();
   policy::Status commit(std::vector<Pending>& batch);
-  void maybe_publish_head();
+  // Publishes a head when records are unpublished and the last head is older than
+  // head_interval at time `at`.
+  void maybe_publish_head(std::int64_t at);
   Entry failure_incident() const;
   // Walks the records in seq order, stopping at the first problem (recorded in `rep`).
   policy::Status walk_chain(std::map<std::uint64_t, std::string>& named, VerifyReport& rep);
