@@ -1,5 +1,7 @@
 #include "milter/session.h"
 
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include "milter/audit_hook.h"
@@ -178,6 +180,7 @@ Outcome Session::on_eom(const Macros& m) {
   if (!ensure_message()) {
     return tempfail_outcome("S/MIME gateway not configured, try again later");
   }
+  const auto started = std::chrono::steady_clock::now();
   absorb(m);
   Outcome o;
   if (over_limit_) {
@@ -194,7 +197,9 @@ Outcome Session::on_eom(const Macros& m) {
   // audit.on_audit_failure apply.
   o = record_decision(message_, *snapshot_, std::move(o));
   log_why(message_, *snapshot_, o);
-  log_outcome(o);
+  log_outcome(o,
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count());
   reset_message();
   return o;
 }
@@ -203,12 +208,12 @@ void Session::on_abort() {
   reset_message();
 }
 
-void Session::log_outcome(const Outcome& o) const {
-  spdlog::info("{}: verdict={} from=<{}> rcpts={} size={} client={} auth={} {}", qid(message_),
-               verdict_name(o.verdict), message_.envelope.sender,
+void Session::log_outcome(const Outcome& o, double eom_ms) const {
+  spdlog::info("{}: verdict={} from=<{}> rcpts={} size={} client={} auth={} eom_ms={:.2f} {}",
+               qid(message_), verdict_name(o.verdict), message_.envelope.sender,
                message_.envelope.recipients.size(), body_ ? body_->size() : 0,
                message_.envelope.client_addr.empty() ? "-" : message_.envelope.client_addr,
-               message_.envelope.auth_authen.empty() ? "-" : message_.envelope.auth_authen,
+               message_.envelope.auth_authen.empty() ? "-" : message_.envelope.auth_authen, eom_ms,
                o.summary);
 }
 

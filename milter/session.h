@@ -55,7 +55,9 @@ class Session {
   std::optional<Verdict> early_verdict();
   Verdict limit_exceeded(std::string_view what);
   Verdict fail_io(std::string_view what);
-  void log_outcome(const Outcome& o) const;
+  // One info line per message; `eom_ms`: the end-of-message work (decision, crypto,
+  // audit record) that the MTA waited for.
+  void log_outcome(const Outcome& o, double eom_ms) const;
 
   SnapshotSource source_;
   std::string client_host_;

@@ -1,6 +1,7 @@
 // The real smime-milter binary: miltertest scripts (protocol-level cases), SIGHUP
 // reload, --check-config and startup refusals.
 #include <chrono>
+#include <regex>
 #include <signal.h>
 #include <thread>
 
@@ -102,6 +103,10 @@ TEST_F(Daemon, LogsOneLinePerMessageStartingWithTheQueueId) {
             std::string::npos)
       << log;
   EXPECT_NE(log.find("info FORGE2: verdict=continue"), std::string::npos) << log;
+  // ... with the end-of-message time the MTA waited for.
+  EXPECT_TRUE(std::regex_search(
+      log, std::regex("FORGE1: verdict=continue [^\n]* auth=- eom_ms=[0-9]+\\.[0-9]{2} ")))
+      << log;
   // Each decision is in the configured audit trail, with its envelope.
   auto trail = audit::Trail::open_read_only((*dir_ / "audit.db").string());
   ASSERT_TRUE(trail.has_value()) << trail.error().message();
