@@ -11,10 +11,12 @@
 #include <memory>
 #include <netdb.h>
 #include <string>
+#include <string_view>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -148,37 +150,48 @@ Check check_socket(const policy::Config& cfg, int timeout_ms) {
   return c;
 }
 
+// Runs `sql` with `args` bound to ?1, ?2, ... and hands every row to on_row. false when
+// the database could not be read: `c` is then a failure "cannot read <what>: ..." and
+// holds no items.
+template <class F, class... A>
+bool read_rows(keystore::Db& db, Check& c, std::string_view what, std::string_view sql, F&& on_row,
+               const A&... args) {
+  auto st = db.query(sql, args...);
+  const policy::Status s = st ? st->each_row(std::forward<F>(on_row)) : st.error();
+  if (!s) {
+    c.level = Level::kFail;
+    c.detail = "cannot read " + std::string(what) + ": " + s.error().detail();
+    c.items.clear();
+    return false;
+  }
+  return true;
+}
+
 // Every issuer of a held certificate or of an imported CRL: fresh, stale or missing.
 Check check_crls(keystore::Db& db, std::int64_t now) {
   Check c{"crl", Level::kOk, {}, {}};
-  auto st = db.prepare(
+  int fresh = 0, stale = 0, missing = 0;
+  const bool read = read_rows(
+      db, c, "CRLs",
       "SELECT i.issuer, l.next_update FROM"
       " (SELECT issuer_der, issuer FROM certs GROUP BY issuer_der"
       "  UNION SELECT issuer_der, issuer FROM crls) i"
-      " LEFT JOIN crls l ON l.issuer_der = i.issuer_der GROUP BY i.issuer_der ORDER BY i.issuer");
-  if (!st) {
-    return {"crl", Level::kFail, "cannot read CRLs: " + st.error().detail(), {}};
-  }
-  int fresh = 0, stale = 0, missing = 0;
-  for (;;) {
-    auto row = st->step();
-    if (!row) {
-      return {"crl", Level::kFail, "cannot read CRLs: " + row.error().detail(), {}};
-    }
-    if (!*row) {
-      break;
-    }
-    const std::string issuer = st->col_text(0);
-    if (st->col_null(1)) {
-      ++missing;
-      c.items.push_back("missing: " + issuer);
-    } else if (st->col_int(1) < now) {
-      ++stale;
-      c.items.push_back("stale since " + ks::utc_date(st->col_int(1)) + ": " + issuer);
-    } else {
-      ++fresh;
-      c.items.push_back("fresh until " + ks::utc_date(st->col_int(1)) + ": " + issuer);
-    }
+      " LEFT JOIN crls l ON l.issuer_der = i.issuer_der GROUP BY i.issuer_der ORDER BY i.issuer",
+      [&](const keystore::Stmt& r) {
+        const std::string issuer = r.col_text(0);
+        if (r.col_null(1)) {
+          ++missing;
+          c.items.push_back("missing: " + issuer);
+        } else if (r.col_int(1) < now) {
+          ++stale;
+          c.items.push_back("stale since " + ks::utc_date(r.col_int(1)) + ": " + issuer);
+        } else {
+          ++fresh;
+          c.items.push_back("fresh until " + ks::utc_date(r.col_int(1)) + ": " + issuer);
+        }
+      });
+  if (!read) {
+    return c;
   }
   c.detail = std::to_string(fresh) + " fresh, " + std::to_string(stale) + " stale, " +
              std::to_string(missing) + " missing (revocation unknown fails closed by default)";
@@ -190,24 +203,15 @@ Check check_crls(keystore::Db& db, std::int64_t now) {
 
 Check check_staff(keystore::Db& db, std::int64_t now) {
   Check c{"staff", Level::kOk, {}, {}};
-  auto st = db.prepare(
+  const bool read = read_rows(
+      db, c, "staff",
       "SELECT s.name FROM staff s WHERE s.status = 'active' AND NOT EXISTS ("
       " SELECT 1 FROM certs c WHERE c.owner_id = s.id AND c.not_before <= ?1 AND c.not_after > ?1"
       " AND NOT EXISTS (SELECT 1 FROM revocations r"
-      "  WHERE r.issuer_der = c.issuer_der AND r.serial = c.serial)) ORDER BY s.name");
-  if (!st) {
-    return {"staff", Level::kFail, "cannot read staff: " + st.error().detail(), {}};
-  }
-  st->bind(1, now);
-  for (;;) {
-    auto row = st->step();
-    if (!row) {
-      return {"staff", Level::kFail, "cannot read staff: " + row.error().detail(), {}};
-    }
-    if (!*row) {
-      break;
-    }
-    c.items.push_back(st->col_text(0));
+      "  WHERE r.issuer_der = c.issuer_der AND r.serial = c.serial)) ORDER BY s.name",
+      [&](const keystore::Stmt& r) { c.items.push_back(r.col_text(0)); }, now);
+  if (!read) {
+    return c;
   }
   c.detail = std::to_string(c.items.size()) + " active staff without a valid certificate";
   if (!c.items.empty()) {

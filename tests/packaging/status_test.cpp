@@ -170,6 +170,53 @@ TEST_F(StatusTest, TamperedAuditTrailFails) {
       << c["audit"].dump();
 }
 
+// The crl and staff checks read the keystore with their own queries; a database error
+// in either is a failure naming what could not be read, without items, and the other
+// checks still run (text and JSON forms).
+TEST_F(StatusTest, UnreadableCrlAndStaffTablesFail) {
+  Listener l(dir_ / "milter.sock");
+  ASSERT_TRUE(l.ok());
+  import("alice", "Alice Anggraini");
+  import("expired", "Eko Expired", true);
+  const std::string db = (dir_ / "ks.db").string();
+  auto r = run({"sqlite3", db, "ALTER TABLE crls RENAME TO crls_gone"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  int rc = -1;
+  auto c = status(rc);
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(c["crl"]["status"], "fail");
+  EXPECT_EQ(c["crl"]["detail"], "cannot read CRLs: cannot prepare query: no such table: crls")
+      << c["crl"].dump();
+  EXPECT_EQ(c["crl"]["items"], Json::array());
+  EXPECT_EQ(c["staff"]["status"], "warn");
+  EXPECT_EQ(c["staff"]["items"], Json::array({"Eko Expired"})) << c["staff"].dump();
+  EXPECT_EQ(c["audit"]["status"], "ok");
+  auto t = ctl({"status"});
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.out.find("\nfail  crl       cannot read CRLs: cannot prepare query: no such table: "
+                       "crls\nok    expiring  "),
+            std::string::npos)
+      << t.out;
+
+  r = run({"sqlite3", db,
+           "ALTER TABLE crls_gone RENAME TO crls; ALTER TABLE revocations RENAME TO r_gone"});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  c = status(rc);
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(c["crl"]["status"], "warn") << c["crl"].dump();
+  EXPECT_EQ(c["staff"]["status"], "fail");
+  EXPECT_EQ(c["staff"]["detail"],
+            "cannot read staff: cannot prepare query: no such table: revocations")
+      << c["staff"].dump();
+  EXPECT_EQ(c["staff"]["items"], Json::array());
+  t = ctl({"status"});
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.out.find("\nfail  staff     cannot read staff: cannot prepare query: no such "
+                       "table: revocations\nok    audit     "),
+            std::string::npos)
+      << t.out;
+}
+
 TEST_F(StatusTest, BrokenConfigurationAndMissingKeystoreFail) {
   testsupport::write_file(dir_ / "smime-milter.conf", "[daemon]\nsockt = 1\n", 0600);
   int rc = -1;
