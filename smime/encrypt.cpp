@@ -8,6 +8,7 @@
 
 #include "smime/detect.h"
 #include "smime/mime.h"
+#include "smime/mime_detail.h"
 #include "smime/x509.h"
 
 namespace smime {
@@ -104,6 +105,113 @@ policy::Result<std::string> cms_encrypt(std::string_view content,
   return ossl::bio_contents(out.get());
 }
 
+policy::Status check_recipients(const std::vector<ossl::Cert>& recipients,
+                                const EncryptOptions& options) {
+  if (recipients.empty()) {
+    return unexpected(Errc::kInvalidArgument, "no recipient certificates");
+  }
+  for (const auto& cert : recipients) {
+    if (auto st = check_recipient(cert.get(), options); !st) {
+      return st;
+    }
+  }
+  return {};
+}
+
+policy::Status check_not_encrypted(std::string_view message, const SplitMessage& split) {
+  const SmimeKind smime_kind = classify(message);
+  if (top_level_kind(split) == TopLevel::kEncrypted || smime_kind == SmimeKind::kEnveloped ||
+      smime_kind == SmimeKind::kAuthEnveloped) {
+    return unexpected(Errc::kConflict, "message is already S/MIME encrypted; not wrapped again");
+  }
+  return {};
+}
+
+std::string_view smime_type(const EncryptOptions& options) {
+  return is_gcm(options.cipher) ? "authEnveloped-data" : "enveloped-data";
+}
+
+// plain_entity() of `content_headers` and the body file, written to `out`.
+policy::Status write_plain_entity(std::string_view content_headers, int body_fd, TempFile& out) {
+  std::string headers(content_headers);
+  if (header_value(headers, "Content-Type").empty()) {
+    bool eight_bit = false;
+    auto st = for_each_chunk(body_fd, 0, [&](std::string_view chunk) -> policy::Status {
+      eight_bit = eight_bit || detail::has_8bit(chunk);
+      return {};
+    });
+    if (!st) {
+      return st;
+    }
+    headers.insert(0, eight_bit ? "Content-Type: text/plain; charset=utf-8\r\n"
+                                : "Content-Type: text/plain; charset=us-ascii\r\n");
+  }
+  headers += "\r\n";
+  if (auto st = out.append(headers); !st) {
+    return st;
+  }
+  // split_message() makes a body CRLF canonical as to_lf() then lf_to_crlf().
+  detail::ToLfStream lf;
+  detail::LfToCrlfStream crlf;
+  std::string a;
+  std::string b;
+  auto st = for_each_chunk(body_fd, 0, [&](std::string_view chunk) {
+    a.clear();
+    b.clear();
+    lf.feed(chunk, a);
+    crlf.feed(a, b);
+    return out.append(b);
+  });
+  if (!st) {
+    return st;
+  }
+  a.clear();
+  b.clear();
+  lf.finish(a);
+  crlf.feed(a, b);
+  return out.append(b);
+}
+
+// Encrypts what `in` holds and writes the CMS to `out` as it goes (BER with indefinite
+// lengths, CMS_STREAM): the content is never held in memory.
+policy::Status cms_encrypt_stream(BIO& in, BIO& out, const std::vector<ossl::Cert>& recipients,
+                                  const EncryptOptions& options) {
+  ossl::Cms cms(::CMS_encrypt(nullptr, nullptr, evp_cipher(options.cipher),
+                              CMS_PARTIAL | CMS_BINARY | CMS_STREAM));
+  if (!cms) {
+    return unexpected(is_gcm(options.cipher) ? Errc::kUnsupportedAlgorithm : Errc::kCrypto,
+                      ossl::error_text("cannot create the encrypted envelope"));
+  }
+  for (const auto& cert : recipients) {
+    if (auto st = add_recipient(*cms, *cert, options); !st) {
+      return st;
+    }
+  }
+  if (::i2d_CMS_bio_stream(&out, cms.get(), &in, CMS_STREAM | CMS_BINARY) != 1 ||
+      BIO_flush(&out) != 1) {
+    return unexpected(Errc::kCrypto, ossl::error_text("encryption failed"));
+  }
+  return {};
+}
+
+// base64_lines() of the file behind `fd`, appended to `out` (57-octet groups carried
+// across chunks so the lines are those of the whole file).
+policy::Status append_base64(int fd, TempFile& out) {
+  constexpr std::size_t kGroup = 57;
+  std::string pending;
+  auto st = for_each_chunk(fd, 0, [&](std::string_view chunk) {
+    pending.append(chunk);
+    const std::size_t whole = pending.size() / kGroup * kGroup;
+    auto written = out.append(base64_lines(std::string_view(pending).substr(0, whole)));
+    pending.erase(0, whole);
+    return written;
+  });
+  if (!st) {
+    return st;
+  }
+  return out.append(base64_lines(pending));
+}
+
 }  // namespace
 
 std::string_view cipher_name(Cipher cipher) {
@@ -144,29 +252,67 @@ policy::Result<std::string> encrypt_message(std::string_view message,
                                             const std::vector<ossl::Cert>& recipients,
                                             const EncryptOptions& options) {
   ::ERR_clear_error();
-  if (recipients.empty()) {
-    return unexpected(Errc::kInvalidArgument, "no recipient certificates");
-  }
-  for (const auto& cert : recipients) {
-    if (auto st = check_recipient(cert.get(), options); !st) {
-      return st.error();
-    }
+  if (auto st = check_recipients(recipients, options); !st) {
+    return st.error();
   }
   auto split = split_message(message, options.limits);
   if (!split) {
     return std::move(split).error();
   }
-  const SmimeKind smime_kind = classify(message);
-  if (top_level_kind(*split) == TopLevel::kEncrypted || smime_kind == SmimeKind::kEnveloped ||
-      smime_kind == SmimeKind::kAuthEnveloped) {
-    return unexpected(Errc::kConflict, "message is already S/MIME encrypted; not wrapped again");
+  if (auto st = check_not_encrypted(message, *split); !st) {
+    return st.error();
   }
   auto der = cms_encrypt(plain_entity(*split), recipients, options);
   if (!der) {
     return std::move(der).error();
   }
-  return build_pkcs7_mime(split->outer_headers, *der,
-                          is_gcm(options.cipher) ? "authEnveloped-data" : "enveloped-data");
+  return build_pkcs7_mime(split->outer_headers, *der, smime_type(options));
+}
+
+policy::Result<FileMessage> encrypt_file(std::string_view headers, int body_fd,
+                                         const std::vector<ossl::Cert>& recipients,
+                                         const EncryptOptions& options,
+                                         const std::filesystem::path& tmpdir) {
+  ::ERR_clear_error();
+  if (auto st = check_recipients(recipients, options); !st) {
+    return st.error();
+  }
+  const std::string head = std::string(headers) + "\r\n";
+  if (auto st = check_file_message_size(head.size(), body_fd, options.limits); !st) {
+    return st.error();
+  }
+  auto split = split_message(head, options.limits);
+  if (!split) {
+    return std::move(split).error();
+  }
+  if (auto st = check_not_encrypted(head, *split); !st) {
+    return st.error();
+  }
+  auto entity = TempFile::create(tmpdir);
+  auto der = TempFile::create(tmpdir);
+  auto body = TempFile::create(tmpdir);
+  if (!entity || !der || !body) {
+    return !entity ? std::move(entity).error()
+                   : (!der ? std::move(der).error() : std::move(body).error());
+  }
+  if (auto st = write_plain_entity(split->content_headers, body_fd, *entity); !st) {
+    return st.error();
+  }
+  {
+    ossl::Bio in(::BIO_new_file(entity->path().c_str(), "rb"));
+    ossl::Bio out(::BIO_new_file(der->path().c_str(), "wb"));
+    if (!in || !out) {
+      return unexpected(Errc::kIo, ossl::error_text("cannot open the files of the envelope"));
+    }
+    if (auto st = cms_encrypt_stream(*in, *out, recipients, options); !st) {
+      return st.error();
+    }
+  }
+  if (auto st = append_base64(der->fd(), *body); !st) {
+    return st.error();
+  }
+  return FileMessage{pkcs7_mime_headers(split->outer_headers, smime_type(options)),
+                     std::move(*body)};
 }
 
 }  // namespace smime

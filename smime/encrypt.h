@@ -7,6 +7,7 @@
 // Ownership: recipient certificates are borrowed. Thread-safety: reentrant.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "smime/capabilities.h"
 #include "smime/limits.h"
 #include "smime/ossl.h"
+#include "smime/temp_file.h"
 
 namespace smime {
 
@@ -36,6 +38,15 @@ struct EncryptOptions {
 policy::Result<std::string> encrypt_message(std::string_view message,
                                             const std::vector<ossl::Cert>& recipients,
                                             const EncryptOptions& options = {});
+
+// encrypt_message() for a message whose body lives in a file (see sign.h sign_file):
+// the same entity encrypted, but the CMS is written as it is made (BER with indefinite
+// lengths, CMS_STREAM), through scratch files in `tmpdir`, so memory does not grow
+// with the body. Returns the new header block and body file. Same errors, plus kIo.
+policy::Result<FileMessage> encrypt_file(std::string_view headers, int body_fd,
+                                         const std::vector<ossl::Cert>& recipients,
+                                         const EncryptOptions& options,
+                                         const std::filesystem::path& tmpdir);
 
 // "aes-256-cbc", "aes-128-gcm", ...
 std::string_view cipher_name(Cipher cipher);

@@ -8,11 +8,13 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
 #include "policy/result.h"
 #include "smime/limits.h"
+#include "smime/temp_file.h"
 
 namespace smime {
 
@@ -35,6 +37,10 @@ struct SplitMessage {
 // continuation, is Errc::kMalformedInput.
 policy::Result<SplitMessage> split_message(std::string_view message, const Limits& limits);
 
+// The size limit of split_message() for a message of `header_bytes` whose body is the
+// file behind `body_fd`.
+policy::Status check_file_message_size(std::size_t header_bytes, int body_fd, const Limits& limits);
+
 // Value of the first header field called `name` (case-insensitive) in a CRLF header
 // block, unfolded, without the name; std::nullopt-like "" when absent.
 std::string header_value(std::string_view headers, std::string_view name);
@@ -52,6 +58,13 @@ TopLevel top_level_kind(const SplitMessage& message);
 // Missing Content-Type becomes text/plain with us-ascii, or utf-8 when the body has
 // 8-bit octets. Enforces the depth and part-count limits.
 policy::Result<std::string> canonical_entity(const SplitMessage& message, const Limits& limits);
+
+// canonical_entity() of `content_headers` (verbatim Content-* fields, CRLF) and the
+// body in the file behind `body_fd` (CRLF), appended to `out`: the same bytes, with
+// memory that does not grow with the body. Intermediate files go to `tmpdir`. A leaf
+// that must be re-encoded (8-bit text, binary) is still re-encoded in memory.
+policy::Status canonical_entity_file(std::string_view content_headers, int body_fd, TempFile& out,
+                                     const std::filesystem::path& tmpdir, const Limits& limits);
 
 // The entity to encrypt: Content-* headers plus body, untouched except for CRLF
 // (a signed entity inside must not change, RFC 8551 3.7).
@@ -77,6 +90,17 @@ std::string make_boundary(std::string_view content);
 // detached signature `signature_der` (RFC 8551 3.5.3). `micalg` e.g. "sha-256".
 std::string build_multipart_signed(std::string_view outer_headers, std::string_view entity,
                                    std::string_view signature_der, std::string_view micalg);
+
+// The pieces of build_multipart_signed(), for a body written to a file (sign_file):
+// the header block (outer headers + MIME-Version + Content-Type, no blank line), the
+// body up to and including the first boundary line, and everything after the entity.
+std::string multipart_signed_headers(std::string_view outer_headers, std::string_view micalg,
+                                     std::string_view boundary);
+std::string multipart_signed_opening(std::string_view boundary);
+std::string multipart_signed_closing(std::string_view boundary, std::string_view signature_der);
+
+// The header block of build_pkcs7_mime() (no blank line), for encrypt_file.
+std::string pkcs7_mime_headers(std::string_view outer_headers, std::string_view smime_type);
 
 // outer headers + MIME-Version + application/pkcs7-mime; smime-type=<smime_type> carrying
 // `der` as base64 smime.p7m (RFC 8551 3.2, 3.3, 3.5.2).

@@ -106,7 +106,8 @@ policy::Status add_chain(CMS_ContentInfo& cms, const Credential& signer) {
   return {};
 }
 
-policy::Result<std::string> cms_sign(std::string_view content, const Credential& signer,
+// Signs the content read from `in` (to its end); DER of the CMS.
+policy::Result<std::string> cms_sign(BIO& in, const Credential& signer,
                                      const SignOptions& options) {
   const unsigned detached = options.opaque ? 0U : CMS_DETACHED;
   ossl::Cms cms(
@@ -132,8 +133,7 @@ policy::Result<std::string> cms_sign(std::string_view content, const Credential&
   if (auto st = add_chain(*cms, signer); !st) {
     return st.error();
   }
-  ossl::Bio in = ossl::mem_view(content);
-  if (!in || ::CMS_final(cms.get(), in.get(), nullptr, CMS_BINARY) != 1) {
+  if (::CMS_final(cms.get(), &in, nullptr, CMS_BINARY) != 1) {
     return sign_error(*signer.key, "signing failed");
   }
   ossl::Bio out = ossl::mem_buffer();
@@ -141,6 +141,19 @@ policy::Result<std::string> cms_sign(std::string_view content, const Credential&
     return unexpected(Errc::kCrypto, ossl::error_text("cannot encode the signature"));
   }
   return ossl::bio_contents(out.get());
+}
+
+policy::Status check_not_protected(std::string_view message, const SplitMessage& split) {
+  // detect.h is the canonical detector; the local header check also catches any
+  // multipart/signed (e.g. PGP/MIME) the sender's client made.
+  const SmimeKind smime_kind = classify(message);
+  const TopLevel kind = top_level_kind(split);
+  if (smime_kind != SmimeKind::kNone || kind != TopLevel::kPlain) {
+    return unexpected(Errc::kConflict, "message is already signed or encrypted (" +
+                                           std::string(smime_kind_name(smime_kind)) +
+                                           "); not wrapped again");
+  }
+  return {};
 }
 
 }  // namespace
@@ -167,20 +180,18 @@ policy::Result<std::string> sign_message(std::string_view message, const Credent
   if (!split) {
     return std::move(split).error();
   }
-  // detect.h is the canonical detector; the local header check also catches any
-  // multipart/signed (e.g. PGP/MIME) the sender's client made.
-  const SmimeKind smime_kind = classify(message);
-  const TopLevel kind = top_level_kind(*split);
-  if (smime_kind != SmimeKind::kNone || kind != TopLevel::kPlain) {
-    return unexpected(Errc::kConflict, "message is already signed or encrypted (" +
-                                           std::string(smime_kind_name(smime_kind)) +
-                                           "); not wrapped again");
+  if (auto st = check_not_protected(message, *split); !st) {
+    return st.error();
   }
   auto entity = canonical_entity(*split, options.limits);
   if (!entity) {
     return std::move(entity).error();
   }
-  auto der = cms_sign(*entity, signer, options);
+  ossl::Bio in = ossl::mem_view(*entity);
+  if (!in) {
+    return unexpected(Errc::kCrypto, ossl::error_text("cannot read the entity"));
+  }
+  auto der = cms_sign(*in, signer, options);
   if (!der) {
     return std::move(der).error();
   }
@@ -188,6 +199,72 @@ policy::Result<std::string> sign_message(std::string_view message, const Credent
     return build_pkcs7_mime(split->outer_headers, *der, "signed-data");
   }
   return build_multipart_signed(split->outer_headers, *entity, *der, micalg_name(options.digest));
+}
+
+policy::Result<FileMessage> sign_file(std::string_view headers, int body_fd,
+                                      const Credential& signer, const SignOptions& options,
+                                      const std::filesystem::path& tmpdir) {
+  ::ERR_clear_error();
+  if (options.opaque) {
+    return unexpected(Errc::kInvalidArgument, "sign_file makes detached signatures only");
+  }
+  if (auto st = check_signer(signer); !st) {
+    return st.error();
+  }
+  const std::string head = std::string(headers) + "\r\n";
+  if (auto st = check_file_message_size(head.size(), body_fd, options.limits); !st) {
+    return st.error();
+  }
+  auto split = split_message(head, options.limits);
+  if (!split) {
+    return std::move(split).error();
+  }
+  if (auto st = check_not_protected(head, *split); !st) {
+    return st.error();
+  }
+  auto body = TempFile::create(tmpdir);
+  if (!body) {
+    return std::move(body).error();
+  }
+  std::string boundary = make_boundary("");
+  const std::uint64_t start = multipart_signed_opening(boundary).size();
+  if (auto st = body->append(multipart_signed_opening(boundary)); !st) {
+    return st.error();
+  }
+  if (auto st =
+          canonical_entity_file(split->content_headers, body_fd, *body, tmpdir, options.limits);
+      !st) {
+    return st.error();
+  }
+  // As make_boundary() does for a string: a boundary that occurs in the entity is
+  // replaced (same length, so the opening is rewritten in place).
+  for (;;) {
+    auto found = file_contains(body->fd(), start, boundary);
+    if (!found) {
+      return std::move(found).error();
+    }
+    if (!*found) {
+      break;
+    }
+    boundary = make_boundary("");
+    if (auto st = body->write_at(0, multipart_signed_opening(boundary)); !st) {
+      return st.error();
+    }
+  }
+  ossl::Bio in(::BIO_new_file(body->path().c_str(), "rb"));
+  if (!in || BIO_seek(in.get(), static_cast<int>(start)) != 0) {
+    return unexpected(Errc::kIo, ossl::error_text("cannot read the canonical entity"));
+  }
+  auto der = cms_sign(*in, signer, options);
+  if (!der) {
+    return std::move(der).error();
+  }
+  if (auto st = body->append(multipart_signed_closing(boundary, *der)); !st) {
+    return st.error();
+  }
+  return FileMessage{
+      multipart_signed_headers(split->outer_headers, micalg_name(options.digest), boundary),
+      std::move(*body)};
 }
 
 }  // namespace smime

@@ -8,12 +8,14 @@
 // Ownership: the Credential is borrowed. Thread-safety: reentrant.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 
 #include "policy/result.h"
 #include "smime/interfaces.h"
 #include "smime/limits.h"
+#include "smime/temp_file.h"
 
 namespace smime {
 
@@ -35,6 +37,18 @@ struct SignOptions {
 //   kMalformedInput / kLimitExceeded  for the message, as mime.h describes
 policy::Result<std::string> sign_message(std::string_view message, const Credential& signer,
                                          const SignOptions& options = {});
+
+// sign_message() for a message whose body lives in a file (the milter's spool):
+// `headers` is the header block (CRLF fields, no blank line), `body_fd` the body (CRLF
+// line ends; read with pread, its offset is not used). The result is the signed
+// message as its header block and a new body file in `tmpdir`: byte for byte what
+// sign_message() makes of headers + CRLF + body (but for the random boundary), with
+// memory that does not grow with the body (see canonical_entity_file for the one
+// exception). Detached signatures only (options.opaque: kInvalidArgument). Same errors
+// as sign_message, plus kIo when a file cannot be written or read.
+policy::Result<FileMessage> sign_file(std::string_view headers, int body_fd,
+                                      const Credential& signer, const SignOptions& options,
+                                      const std::filesystem::path& tmpdir);
 
 // RFC 8551 3.5.3.2 micalg name: "sha-256", "sha-384", "sha-512".
 std::string_view micalg_name(Digest digest);
