@@ -124,7 +124,7 @@ int run(const Globals& g, const ProcessOptions& o) {
         {"verdict", milter::verdict_name(out.verdict)},
         {"reply", {{"code", out.reply.code}, {"xcode", out.reply.xcode}, {"text", out.reply.text}}},
         {"summary", out.summary},
-        {"body_replaced", out.new_body.has_value()},
+        {"body_replaced", out.new_body.has_value() || out.new_body_file != nullptr},
         {"header_edits", out.header_edits.size()}};
     std::cerr << j.dump() << "\n";
   } else {

@@ -22,7 +22,7 @@ Outcome guarded(std::string_view queue_id, const std::function<Outcome()>& body)
   try {
     return tempfail_outcome("internal error in the S/MIME gateway, try again later");
   } catch (...) {
-    return Outcome{Verdict::kTempfail, {}, {}, {}, {}, {}, {}, {}};
+    return Outcome{Verdict::kTempfail, {}, {}, {}, {}, {}, {}, {}, {}};
   }
 }
 

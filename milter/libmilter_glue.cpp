@@ -152,7 +152,23 @@ bool apply_edits(SMFICTX* ctx, const Conn& c, const Outcome& o) {
       return false;
     }
   }
-  if (o.new_body) {
+  if (o.new_body_file) {
+    // The whole file, one MILTER_CHUNK_SIZE message after another.
+    std::vector<unsigned char> buf;
+    auto st = smime::for_each_chunk(o.new_body_file->fd(), 0, [&](std::string_view chunk) {
+      for (std::size_t pos = 0; pos < chunk.size(); pos += 65535) {
+        const auto part = chunk.substr(pos, 65535);
+        buf.assign(part.begin(), part.end());
+        if (smfi_replacebody(ctx, buf.data(), static_cast<int>(buf.size())) != MI_SUCCESS) {
+          return policy::Status(policy::unexpected(policy::Errc::kIo, "smfi_replacebody"));
+        }
+      }
+      return policy::Status();
+    });
+    if (!st) {
+      return false;
+    }
+  } else if (o.new_body) {
     constexpr std::size_t kChunk = 65535;  // MILTER_CHUNK_SIZE
     std::string_view rest = *o.new_body;
     std::vector<unsigned char> buf;

@@ -65,7 +65,7 @@ void append_crlf(std::string& out, std::string_view text) {
 }
 }  // namespace
 
-policy::Result<std::string> Message::serialize() const {
+std::string Message::serialize_headers() const {
   std::string out;
   for (const auto& h : headers) {
     out += h.name;
@@ -73,6 +73,11 @@ policy::Result<std::string> Message::serialize() const {
     append_crlf(out, h.value);
     out += "\r\n";
   }
+  return out;
+}
+
+policy::Result<std::string> Message::serialize() const {
+  std::string out = serialize_headers();
   out += "\r\n";
   if (body != nullptr) {
     auto b = body->contents();

@@ -41,6 +41,8 @@ struct Message {
   std::string first_header(std::string_view name) const;
   // The message as RFC 5322 text with CRLF line ends (headers, blank line, body).
   policy::Result<std::string> serialize() const;
+  // The header block alone: each field ending in CRLF, no blank line after it.
+  std::string serialize_headers() const;
 };
 
 // "<a@b>" -> "a@b"; also trims surrounding whitespace.

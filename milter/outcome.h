@@ -4,12 +4,14 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "audit/record.h"
+#include "smime/temp_file.h"
 
 namespace milter {
 
@@ -50,7 +52,10 @@ struct Outcome {
   // Applied in this order: deletions (highest index first), changes, additions.
   std::vector<HeaderEdit> header_edits;
   std::optional<std::string> new_body;  // CRLF line ends
-  std::string quarantine_reason;        // for kQuarantine
+  // The new body of a big message, in a private spool file the glue streams to the
+  // MTA (then removed with the last owner); at most one of new_body / new_body_file.
+  std::shared_ptr<const smime::TempFile> new_body_file;
+  std::string quarantine_reason;  // for kQuarantine
   // One-line summary for the per-message log line (direction, rule, actions ...).
   std::string summary;
   // What the pipeline knows for the audit trail (department, rule, actions,

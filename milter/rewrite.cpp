@@ -117,7 +117,12 @@ std::string delivered_message(const std::vector<Header>& headers, std::string_vi
     }
   }
   out += "\r\n";
-  out += o.new_body ? std::string_view(*o.new_body) : body;
+  if (o.new_body_file) {
+    auto file_body = o.new_body_file->contents();
+    out += file_body ? std::string_view(*file_body) : std::string_view();
+  } else {
+    out += o.new_body ? std::string_view(*o.new_body) : body;
+  }
   return out;
 }
 

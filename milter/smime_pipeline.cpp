@@ -107,6 +107,7 @@ bool apply(Context& c, const policy::Verdict& v, std::string_view why) {
     return !(e.kind == HeaderEdit::Kind::kDelete && iequals(e.name, kAuthResultsHeader));
   });
   c.out.new_body.reset();
+  c.out.new_body_file.reset();
   c.notes.push_back("failure=" + std::string(why));
   return true;
 }
@@ -321,6 +322,36 @@ smime::EncryptOptions encrypt_options(const policy::Algorithms& a) {
   return o;
 }
 
+// The log notes and audit facts of a signature made for `signer`.
+void note_signed(Context& c, const policy::Decision& d, const smime::Credential& signer) {
+  c.notes.push_back("signer=" + smime::inspect(*signer.cert).fingerprint_sha256.substr(0, 16));
+  c.out.audit.actions.emplace_back("sign");
+  c.out.audit.certificates.push_back(cert_use("signer", *signer.cert));
+  const auto so = sign_options(d.algorithms);
+  add_algorithm(c.out.audit, so.digest == smime::Digest::kSha512   ? "sha512"
+                             : so.digest == smime::Digest::kSha384 ? "sha384"
+                                                                   : "sha256");
+  add_algorithm(c.out.audit, so.rsa_padding == smime::RsaPadding::kPss ? "rsa-pss" : "rsa-pkcs1");
+}
+
+// The same for an encryption to `recipients` certificates.
+void note_encrypted(Context& c, const policy::Decision& d, std::size_t recipients) {
+  const std::string cipher(smime::cipher_name(encrypt_options(d.algorithms).cipher));
+  c.out.audit.actions.emplace_back("encrypt");
+  add_algorithm(c.out.audit, cipher);
+  add_algorithm(c.out.audit, d.algorithms.key_transport == policy::KeyTransport::kRsaOaep
+                                 ? "rsa-oaep"
+                                 : "rsa-pkcs1");
+  c.notes.push_back("encrypted-to=" + std::to_string(recipients) + " cipher=" + cipher);
+}
+
+void change_subject(Context& c, const policy::Decision& d) {
+  if (d.new_subject) {  // strip_subject_tag: the tag only told us to protect the message
+    c.out.header_edits.push_back(
+        HeaderEdit{HeaderEdit::Kind::kChange, "Subject", 1, *d.new_subject});
+  }
+}
+
 void outbound(Context& c, const policy::Classification& cls, const policy::Decision& first_pass,
               std::optional<smime::Credential>& cred, std::vector<smime::ossl::Cert>& certs) {
   const policy::Decision& d = first_pass;
@@ -348,14 +379,7 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
     }
     c.text = std::move(*s);
     changed = true;
-    c.notes.push_back("signer=" + smime::inspect(*cred->cert).fingerprint_sha256.substr(0, 16));
-    c.out.audit.actions.emplace_back("sign");
-    c.out.audit.certificates.push_back(cert_use("signer", *cred->cert));
-    const auto so = sign_options(d.algorithms);
-    add_algorithm(c.out.audit, so.digest == smime::Digest::kSha512   ? "sha512"
-                               : so.digest == smime::Digest::kSha384 ? "sha384"
-                                                                     : "sha256");
-    add_algorithm(c.out.audit, so.rsa_padding == smime::RsaPadding::kPss ? "rsa-pss" : "rsa-pkcs1");
+    note_signed(c, d, *cred);
   }
   if (d.encrypt && !certs.empty()) {
     auto e = smime::encrypt_message(c.text, certs, encrypt_options(d.algorithms));
@@ -365,22 +389,61 @@ void outbound(Context& c, const policy::Classification& cls, const policy::Decis
     }
     c.text = std::move(*e);
     changed = true;
-    c.out.audit.actions.emplace_back("encrypt");
-    add_algorithm(c.out.audit,
-                  std::string(smime::cipher_name(encrypt_options(d.algorithms).cipher)));
-    add_algorithm(c.out.audit, d.algorithms.key_transport == policy::KeyTransport::kRsaOaep
-                                   ? "rsa-oaep"
-                                   : "rsa-pkcs1");
-    c.notes.push_back("encrypted-to=" + std::to_string(certs.size()) + " cipher=" +
-                      std::string(smime::cipher_name(encrypt_options(d.algorithms).cipher)));
+    note_encrypted(c, d, certs.size());
   }
   if (changed) {
     rewrite_to(c.msg.headers, c.text, c.out);
   }
-  if (d.new_subject) {  // strip_subject_tag: the tag only told us to protect the message
-    c.out.header_edits.push_back(
-        HeaderEdit{HeaderEdit::Kind::kChange, "Subject", 1, *d.new_subject});
+  change_subject(c, d);
+}
+
+// Whether outbound_file() can take the message: its body is spooled and its headers
+// show a plain message (a client-protected one goes through outbound()).
+bool takes_file_path(const Context& c) {
+  return c.msg.body != nullptr && c.msg.body->spooled() &&
+         smime::classify(c.msg.serialize_headers() + "\r\n") == smime::SmimeKind::kNone;
+}
+
+// outbound() for a plain message whose body is spooled to a file: the same decision,
+// signed and encrypted from the spool file into new files (smime sign_file /
+// encrypt_file), so memory does not grow with the message; the new body reaches the
+// MTA from its file. Errors are handled as outbound() handles them.
+void outbound_file(Context& c, const policy::Decision& d, std::optional<smime::Credential>& cred,
+                   std::vector<smime::ossl::Cert>& certs) {
+  if (apply(c, d.verdict, d.failure ? std::string(policy::name(*d.failure)) : "policy")) {
+    return;
   }
+  const std::string headers = c.msg.serialize_headers();
+  std::optional<smime::FileMessage> current;
+  if (d.sign && cred) {
+    auto s = smime::sign_file(headers, c.msg.body->fd(), *cred, sign_options(d.algorithms),
+                              c.settings.spool_dir);
+    if (!s) {
+      apply(c, d.on_error(s.error().code(), s.error().detail()), "sign: " + s.error().message());
+      return;
+    }
+    current = std::move(*s);
+    note_signed(c, d, *cred);
+  }
+  if (d.encrypt && !certs.empty()) {
+    auto e = current ? smime::encrypt_file(current->headers, current->body.fd(), certs,
+                                           encrypt_options(d.algorithms), c.settings.spool_dir)
+                     : smime::encrypt_file(headers, c.msg.body->fd(), certs,
+                                           encrypt_options(d.algorithms), c.settings.spool_dir);
+    if (!e) {
+      apply(c, d.on_error(e.error().code(), e.error().detail()), "encrypt: " + e.error().message());
+      return;
+    }
+    current = std::move(*e);
+    note_encrypted(c, d, certs.size());
+  }
+  if (current) {
+    rewrite_to(c.msg.headers, current->headers + "\r\n", c.out);
+    c.out.new_body.reset();
+    c.out.new_body_file = std::make_shared<const smime::TempFile>(std::move(current->body));
+    c.notes.push_back("from-spool");
+  }
+  change_subject(c, d);
 }
 
 std::string summary(const Context& c, const policy::Decision& d) {
@@ -475,21 +538,26 @@ Outcome SmimePipeline::process(const Message& message, const Snapshot& snapshot)
             {},
             {},
             {}};
-  auto text = message.serialize();
-  if (!text) {
-    return tempfail_outcome("temporary local problem in the S/MIME gateway");
-  }
-  c.text = std::move(*text);
   const policy::DepartmentFact dept = department(c);
   const policy::Classification cls = policy::classify(c.cfg, c.env, dept);
   std::optional<smime::Credential> cred;
   std::vector<smime::ossl::Cert> certs;
   const policy::Facts facts = gather_facts(c, cls, cred, certs);
   const policy::Decision d = policy::decide(c.cfg, cls, c.env, facts);
-  if (d.direction == policy::Direction::kInbound) {
-    inbound(c, d);
+  if (d.direction == policy::Direction::kOutbound && takes_file_path(c)) {
+    outbound_file(c, d, cred, certs);
   } else {
-    outbound(c, cls, d, cred, certs);
+    // The message in memory: small ones, inbound ones, client-protected ones.
+    auto text = message.serialize();
+    if (!text) {
+      return tempfail_outcome("temporary local problem in the S/MIME gateway");
+    }
+    c.text = std::move(*text);
+    if (d.direction == policy::Direction::kInbound) {
+      inbound(c, d);
+    } else {
+      outbound(c, cls, d, cred, certs);
+    }
   }
   order_edits(c.out.header_edits);
   c.out.summary = summary(c, d);

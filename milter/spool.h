@@ -27,6 +27,8 @@ class BodySpool {
   policy::Result<std::string> contents() const;
   std::size_t size() const noexcept { return size_; }
   bool spooled() const noexcept { return fd_ >= 0; }
+  // The spool file's descriptor while spooled() (read it with pread), else -1.
+  int fd() const noexcept { return fd_; }
   // Path of the spool file while spooled(), else empty.
   const std::filesystem::path& path() const noexcept { return path_; }
   // Drops the data and removes the spool file.
