@@ -6,6 +6,7 @@ HARNESS=$ROOT/tests/harness/postfix-instance.sh
 PKI=$WORK/pki
 AUTHSERV_ID=mx.bench.example
 FILTER_PID=
+FILTER_CFG=
 PF_DIR=
 
 bench_cleanup() {
@@ -149,6 +150,7 @@ free_port() {
 # (Postfix syntax) and FILTER_LOG.
 start_filter() {
   local cfg=$1 sock=$2 lspec port=
+  FILTER_CFG=$cfg
   FILTER_LOG=$WORK/filter-$cfg-$sock.log
   if [[ $sock == unix ]]; then
     local path=$WORK/sock/$cfg.sock
@@ -161,7 +163,7 @@ start_filter() {
     MILTER_SPEC=inet:127.0.0.1:$port
   fi
   case $cfg in
-    null) "$BUILD/tests/harness/null-milter" -p "$lspec" >"$FILTER_LOG" 2>&1 & ;;
+    null) "$BUILD/tests/harness/null-milter" -t -p "$lspec" >"$FILTER_LOG" 2>&1 & ;;
     sign | enc1 | enc3)
       ${BENCH_MILTER_WRAP:-} "$BUILD/milter/smime-milter" -f -c "$WORK/milter/outbound.conf" -p "$lspec" >"$FILTER_LOG" 2>&1 & ;;
     verify)
@@ -184,11 +186,11 @@ EOF
   esac
   FILTER_PID=$!
   for _ in $(seq 1 600); do
-    if [[ $sock == unix && -S ${lspec#local:} ]] ||
+    # A unix socket counts only once Postfix's smtpd may connect: smime-milter gives it
+    # to group postfix, the null milter makes it 0666, both just after bind().
+    if [[ $sock == unix && -S ${lspec#local:} &&
+      -n $(find "${lspec#local:}" -maxdepth 0 \( -perm -o=w -o \( -group postfix -perm -g=w \) \) 2>/dev/null) ]] ||
       [[ $sock == tcp && -n $(ss -Htln "( sport = :$port )" 2>/dev/null | head -c1) ]]; then
-      # smime-milter gives the socket to group postfix just after bind(): on a busy
-      # machine Postfix could otherwise connect in between (Permission denied).
-      sleep 0.5
       return 0
     fi
     kill -0 "$FILTER_PID" 2>/dev/null || break
@@ -199,10 +201,21 @@ EOF
   return 1
 }
 
+# SIGTERM; smime-milter gets 30 s to finish (its log must be complete), the stock
+# libmilter programs (null, opendkim) 1 s: libmilter's listener only looks at its stop
+# flag every 5 s (MI_CHK_TIME), and neither has anything left to write (the null
+# milter's eom_ms lines go unbuffered to stderr).
 stop_filter() {
   if [[ -n $FILTER_PID ]]; then
+    local grace=20 i
+    [[ $FILTER_CFG == null || $FILTER_CFG == opendkim ]] || grace=600
     kill "$FILTER_PID" 2>/dev/null
-    wait "$FILTER_PID" 2>/dev/null
+    for ((i = 0; i < grace; i++)); do
+      kill -0 "$FILTER_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+    kill -KILL "$FILTER_PID" 2>/dev/null || true
+    wait "$FILTER_PID" 2>/dev/null || true
     FILTER_PID=
   fi
   return 0
@@ -272,10 +285,23 @@ percentile() {  # percentile P < numbers
     i = int(p / 100 * NR + 0.999999); if (i < 1) i = 1; if (i > NR) i = NR; print v[i] }'
 }
 
+# The milter's own per-message timing: the eom_ms=<float> of each per-message log line
+# (smime-milter's info line, null-milter -t) of FILTER_LOG into OUT/eom/<name>.txt, one
+# value a line, for report.py's percentiles. Prints the count.
+save_eom() {  # save_eom NAME
+  mkdir -p "$OUT/eom"
+  { grep -o 'eom_ms=[0-9.]*' "$FILTER_LOG" || true; } | cut -d= -f2 >"$OUT/eom/$1.txt"
+  wc -l <"$OUT/eom/$1.txt"
+}
+
+# Seconds since the epoch of the newest file in directory $1 (the sink's last dump).
+newest_mtime() { find "$1" -type f -printf '%T@\n' | sort -n | tail -n 1; }
+
 # One end-to-end run; prints one JSON object. e2e_run CFG SOCK SESSIONS MESSAGES SIZE
 e2e_run() {
   local cfg=$1 sock=$2 sessions=$3 msgs=$4 size=$5
-  local label="$cfg/$sock/s$sessions/${size}B"
+  local label="$cfg/$sock/s$sessions/${size}B" wall0
+  wall0=$(date +%s.%N)
   echo "  run $label: $msgs messages" >&2
   MILTER_SPEC=
   FILTER_PID=
@@ -305,20 +331,23 @@ e2e_run() {
   smtp-source -s "$sessions" -m "$msgs" -F "$file" -f alice@example.gov -t "$to" "${rcpt[@]}" \
     "127.0.0.1:$SMTP_PORT" 2>"$WORK/smtp-source.err" &
   local src=$!
-  # Done when the sink holds every message; stalled when nothing arrives for 60 s.
+  # Done when the sink holds every message; stalled when nothing arrives for 60 s. The
+  # end time is the newest dump's mtime, so polling (a directory scan that competes for
+  # the CPU being measured) can be slow without making the run look longer.
   local got=0 last=0 still=0
   while :; do
     got=$(find "$SINK_DIR" -type f | wc -l)
     ((got >= msgs)) && break
     if ((got == last)); then
-      ((++still > 600)) && break
+      ((++still > 120)) && break
     else
       still=0
       last=$got
     fi
-    sleep 0.1
+    sleep 0.5
   done
   t1=$(date +%s.%N)
+  ((got == 0)) || t1=$(newest_mtime "$SINK_DIR")
   wait "$src" || true
   [[ -z $FILTER_PID ]] || cpu1=$(cpu_ticks "$FILTER_PID")
   local hwm=null
@@ -355,8 +384,9 @@ e2e_run() {
     echo "    INVALID: $why" >&2
     grep -E ': (warning|error|fatal): ' "$log" | head -n 5 >&2 || true
   fi
-  # Latency: Postfix's delays=a/b/c/d (smime-milter logs no per-message timing): a is
-  # the time before the queue manager (SMTP receipt including the milter), total = sum.
+  # MTA view of latency: Postfix's delays=a/b/c/d; a is the time before the queue
+  # manager (SMTP receipt including the milter), total = sum. The milter's own timing
+  # (eom_ms) is saved below, once the filter has exited and flushed its log.
   local a_p50 a_p99 tot_p50 tot_p99
   { grep ' status=sent ' "$log" || true; } | sed -n 's/.* delays=\([0-9.]*\)\/\([0-9.]*\)\/\([0-9.]*\)\/\([0-9.]*\),.*/\1 \2 \3 \4/p' \
     >"$WORK/delays.txt"
@@ -369,12 +399,26 @@ e2e_run() {
     milter_log_errors=$(grep -ciE '\b(error|critical)\b' "$FILTER_LOG" || true)
 
   stop_filter
+  local eom_file="" eom_count=0
+  case $cfg in
+    null | sign | enc1 | enc3 | verify)
+      eom_file=eom/$cfg-$sock-s$sessions-$size.txt
+      eom_count=$(save_eom "$cfg-$sock-s$sessions-$size")
+      if ((eom_count != msgs)); then
+        valid=false
+        why+="the milter logged eom_ms for $eom_count of $msgs messages; "
+        echo "    INVALID: eom_ms lines $eom_count, want $msgs" >&2
+      fi ;;
+  esac
   "$HARNESS" stop "$PF_DIR"
   PF_DIR=
+  local wall
+  wall=$(awk -v a="$wall0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   awk -v cfg="$cfg" -v sock="$sock" -v s="$sessions" -v m="$msgs" -v size="$size" \
     -v t0="$t0" -v t1="$t1" -v got="$got" -v cpu="$cpu_s" -v hwm="$hwm" -v w="$warnings" \
     -v mw="$milter_warn" -v me="$milter_log_errors" -v valid="$valid" -v why="$why" \
     -v a50="$a_p50" -v a99="$a_p99" -v t50="$tot_p50" -v t99="$tot_p99" -v chk="$checked" \
+    -v ef="$eom_file" -v ec="$eom_count" -v wall="$wall" \
     'BEGIN {
       el = t1 - t0
       printf "{\"config\":\"%s\",\"socket\":\"%s\",\"sessions\":%d,\"messages\":%d,\"size\":%d,", cfg, sock, s, m, size
@@ -382,6 +426,7 @@ e2e_run() {
       printf "\"filter_cpu_s\":%s,\"filter_cpu_ms_per_msg\":%.4f,\"peak_rss_kb\":%s,", cpu, cpu * 1000 / m, hwm
       printf "\"latency_a_p50_s\":%s,\"latency_a_p99_s\":%s,\"latency_total_p50_s\":%s,\"latency_total_p99_s\":%s,", a50, a99, t50, t99
       printf "\"postfix_warnings\":%d,\"postfix_milter_warnings\":%d,\"filter_log_errors\":%d,\"sampled\":%d,", w, mw, me, chk
+      printf "\"eom_file\":%s,\"eom_count\":%d,\"wall_s\":%s,", (ef == "" ? "null" : "\"" ef "\""), ec, wall
       printf "\"valid\":%s,\"invalid_reason\":\"%s\"}\n", valid, why
     }'
 }

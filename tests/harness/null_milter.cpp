@@ -3,11 +3,14 @@
 //   X-Null-Milter: queue-id=<i>; auth=<{auth_authen} or none>; rcpts=<n>; body-bytes=<n>
 // and then accepts, or (option -a) rejects, tempfails or discards the message.
 //
-//   null-milter -p SOCKET [-a accept|reject|tempfail|discard] [-n HEADER-NAME]
+//   null-milter -p SOCKET [-a accept|reject|tempfail|discard] [-n HEADER-NAME] [-t]
+// -t: one line per message on stderr, `<queue-id>: eom_ms=<float>`, the milliseconds
+// spent in the end-of-message callback (as smime-milter's eom_ms), for bench/.
 // SOCKET uses libmilter's syntax: local:/path (made 0666 so Postfix's smtpd, running
 // as user postfix, may connect) or inet:port@127.0.0.1. Stops on SIGTERM/SIGINT.
 // Test-only code: per-connection state lives in smfi_setpriv; no global mutable state
 // besides the options, which are fixed before smfi_main starts its threads.
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -26,6 +29,7 @@ struct Options {
   std::string socket;
   std::string header = "X-Null-Milter";
   Action action = Action::kAccept;
+  bool log_timing = false;
 };
 Options g_options;  // written once in main() before smfi_main
 
@@ -82,12 +86,12 @@ sfsistat on_body(SMFICTX* ctx, unsigned char* /*chunk*/, size_t len) {
   return SMFIS_CONTINUE;
 }
 
-sfsistat on_eom(SMFICTX* ctx) {
+// The header and the action; returns what the MTA is told.
+sfsistat eom_work(SMFICTX* ctx, const char* qid) {
   const Conn* c = conn_of(ctx);
   if (c == nullptr) {
     return SMFIS_TEMPFAIL;
   }
-  const char* qid = ::smfi_getsymval(ctx, const_cast<char*>("i"));
   std::string value = "queue-id=" + std::string(qid != nullptr ? qid : "unknown") +
                       "; auth=" + c->auth + "; rcpts=" + std::to_string(c->rcpts) +
                       "; body-bytes=" + std::to_string(c->body_bytes);
@@ -109,6 +113,20 @@ sfsistat on_eom(SMFICTX* ctx) {
     return SMFIS_TEMPFAIL;
   }
   return SMFIS_ACCEPT;
+}
+
+// The end-of-message callback; with -t it logs how long the MTA waited for it.
+sfsistat on_eom(SMFICTX* ctx) {
+  const auto started = std::chrono::steady_clock::now();
+  const char* qid = ::smfi_getsymval(ctx, const_cast<char*>("i"));
+  const sfsistat r = eom_work(ctx, qid);
+  if (g_options.log_timing) {
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+            .count();
+    std::fprintf(stderr, "%s: eom_ms=%.3f\n", qid != nullptr ? qid : "unknown", ms);
+  }
+  return r;
 }
 
 sfsistat on_close(SMFICTX* ctx) {
@@ -136,17 +154,19 @@ bool parse_action(const char* s, Action& out) {
 int usage() {
   std::fprintf(stderr,
                "usage: null-milter -p local:/path|inet:port@host "
-               "[-a accept|reject|tempfail|discard] [-n header-name]\n");
+               "[-a accept|reject|tempfail|discard] [-n header-name] [-t]\n");
   return 2;
 }
 
 int run(int argc, char** argv) {
   int opt = 0;
-  while ((opt = ::getopt(argc, argv, "p:a:n:")) != -1) {
+  while ((opt = ::getopt(argc, argv, "p:a:n:t")) != -1) {
     if (opt == 'p') {
       g_options.socket = optarg;
     } else if (opt == 'n') {
       g_options.header = optarg;
+    } else if (opt == 't') {
+      g_options.log_timing = true;
     } else if (opt == 'a') {
       if (!parse_action(optarg, g_options.action)) {
         return usage();
