@@ -5,6 +5,7 @@
 #include "milter/auth_results.h"
 #include "milter/department.h"
 #include "milter/harvest.h"
+#include "milter/header_text.h"
 #include "milter/lenient_revocation.h"
 #include "milter/rewrite.h"
 #include "policy/decide.h"
@@ -61,7 +62,8 @@ policy::Envelope envelope_of(const Message& m) {
   e.client_ip = m.envelope.client_addr;
   e.daemon_name = m.envelope.daemon_name;
   for (const auto& h : m.headers) {
-    e.headers.push_back(policy::Header{h.name, unfold(h.value)});
+    // Rules see what a reader sees: unfolded and RFC 2047 decoded (header_text.h).
+    e.headers.push_back(policy::Header{h.name, decode_header_text(h.value)});
   }
   return e;
 }
@@ -348,7 +350,7 @@ void note_encrypted(Context& c, const policy::Decision& d, std::size_t recipient
 void change_subject(Context& c, const policy::Decision& d) {
   if (d.new_subject) {  // strip_subject_tag: the tag only told us to protect the message
     c.out.header_edits.push_back(
-        HeaderEdit{HeaderEdit::Kind::kChange, "Subject", 1, *d.new_subject});
+        HeaderEdit{HeaderEdit::Kind::kChange, "Subject", 1, encode_header_text(*d.new_subject)});
   }
 }
 
