@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "keystore/keystore.h"
+#include "milter/header_text.h"
 #include "milter/smime_pipeline.h"
 #include "tests/common/test_support.h"
 #include "tests/milter/smime_fixture.h"
@@ -207,6 +208,138 @@ TEST_F(PipelineTest, SubjectTagIsStrippedWhenTheRuleSaysSo) {
   }
   EXPECT_TRUE(changed) << o.summary;
   EXPECT_NE(o.summary.find("rule=secret"), std::string::npos) << o.summary;
+}
+
+// A body larger than [limits] spool_threshold is spooled while it arrives; a plain
+// outbound one is then signed and encrypted from the spool file (smime sign_file /
+// encrypt_file) into a new private file the glue streams to the MTA.
+std::string big_plain(std::size_t lines) {
+  std::string m =
+      "From: Alice <alice@example.gov>\nTo: bob@example.gov\nSubject: big report\n"
+      "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n";
+  for (std::size_t i = 0; i < lines; ++i) {
+    m += "line " + std::to_string(i) + " of the quarterly report";
+    m += i % 97 == 0 ? "\nFrom the desk of Alice\n" : "\n";
+  }
+  m += "END OF REPORT\n";
+  return m;
+}
+
+// smime-milter.* files (body spools, scratch and result files) in `dir`.
+std::size_t spool_files(const fs::path& dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().filename().string().starts_with("smime-milter.")) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+const std::string kSmallSpool = "[limits]\nspool_threshold = 4096\n";
+
+TEST_F(PipelineTest, SpooledOutboundIsSignedAndEncryptedFromTheSpoolFile) {
+  const std::string msg = big_plain(6000);  // about 230 KB
+  std::string out;
+  {
+    fixture::Submission sub;
+    sub.rcpts = {"bob@example.gov"};
+    sub.auth = "alice";
+    auto d = fixture::run_message(
+        fixture::snapshot(kSmallSpool, dir_->path(), std::make_shared<SmimePipeline>(*ks_)), sub,
+        msg);
+    const Outcome& o = d.outcome;
+    ASSERT_EQ(o.verdict, Verdict::kContinue) << o.summary << " " << o.reply.text;
+    ASSERT_TRUE(o.new_body_file) << o.summary;
+    EXPECT_FALSE(o.new_body.has_value());
+    EXPECT_NE(o.summary.find("from-spool"), std::string::npos) << o.summary;
+    EXPECT_EQ(fs::status(o.new_body_file->path()).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write);
+    EXPECT_GE(spool_files(dir_->path()), 1U);
+    out = d.delivered;
+  }
+  EXPECT_EQ(spool_files(dir_->path()), 0U) << "every spool and result file is removed";
+  EXPECT_NE(out.find("application/pkcs7-mime"), std::string::npos) << out.substr(0, 400);
+  EXPECT_EQ(out.find("quarterly report"), std::string::npos) << "no plaintext leaves";
+  const auto dec = openssl(
+      {"cms", "-decrypt", "-recip", pki("bob.crt").string(), "-inkey", pki("bob.key").string()},
+      out);
+  ASSERT_EQ(dec.exit_code, 0) << dec.out.substr(0, 400);
+  const auto ver = openssl({"cms", "-verify", "-CAfile", pki("root.crt").string()}, dec.out);
+  ASSERT_EQ(ver.exit_code, 0) << ver.out.substr(0, 400);
+  EXPECT_NE(ver.out.find("line 5999 of the quarterly report"), std::string::npos);
+  // A body with "From " lines is sent quoted-printable (=46rom), as in memory.
+  EXPECT_NE(ver.out.find("\n=46rom the desk of Alice"), std::string::npos);
+  EXPECT_NE(ver.out.find("END OF REPORT"), std::string::npos);
+}
+
+// The file path signs exactly the entity the in-memory path signs: the content that
+// openssl verifies is the same bytes either way (only the boundary differs outside it).
+TEST_F(PipelineTest, SpooledAndInMemorySigningSignTheSameEntity) {
+  std::string msg = big_plain(3000);
+  msg.insert(msg.find("\n\n") + 2,
+             "Gr\xC3\xBC\xC3\x9F"
+             "e, 8-bit text is re-encoded the same way\n");
+  msg.replace(msg.find("us-ascii"), 8, "utf-8");
+  std::string in_memory;
+  std::string spooled;
+  const Outcome a = run("", msg, "alice", "198.51.100.20", {"x@elsewhere.example"}, &in_memory);
+  const Outcome b =
+      run(kSmallSpool, msg, "alice", "198.51.100.20", {"x@elsewhere.example"}, &spooled);
+  ASSERT_EQ(a.verdict, Verdict::kContinue) << a.summary;
+  ASSERT_EQ(b.verdict, Verdict::kContinue) << b.summary;
+  EXPECT_TRUE(a.new_body.has_value());
+  EXPECT_TRUE(b.new_body_file) << b.summary;
+  EXPECT_EQ(a.summary.find("from-spool"), std::string::npos) << a.summary;
+  EXPECT_NE(b.summary.find("from-spool"), std::string::npos) << b.summary;
+  const auto va = openssl({"cms", "-verify", "-CAfile", pki("root.crt").string()}, in_memory);
+  const auto vb = openssl({"cms", "-verify", "-CAfile", pki("root.crt").string()}, spooled);
+  ASSERT_EQ(va.exit_code, 0) << va.out.substr(0, 300);
+  ASSERT_EQ(vb.exit_code, 0) << vb.out.substr(0, 300);
+  EXPECT_EQ(va.out, vb.out);
+  EXPECT_NE(vb.out.find("END OF REPORT"), std::string::npos);
+}
+
+// Fail closed on the file path too: encryption required, a recipient without a
+// certificate: refused, nothing replaced, and no file left behind.
+TEST_F(PipelineTest, SpooledOutboundThatCannotBeEncryptedIsRefused) {
+  {
+    const Outcome o = run(kSmallSpool + "[default]\nencrypt = \"required\"\n", big_plain(2000),
+                          "alice", "198.51.100.20", {"bob@example.gov", "x@elsewhere.example"});
+    EXPECT_TRUE(o.verdict == Verdict::kReject || o.verdict == Verdict::kTempfail) << o.summary;
+    EXPECT_FALSE(o.reply.code.empty());
+    EXPECT_FALSE(o.new_body.has_value());
+    EXPECT_FALSE(o.new_body_file);
+  }
+  EXPECT_EQ(spool_files(dir_->path()), 0U);
+}
+
+// A Subject the client sent RFC 2047 encoded (Thunderbird and Outlook encode every
+// Subject with a non-ASCII character) still matches the subject_tag rule, and the
+// stripped Subject is written back encoded, never as raw 8-bit.
+TEST_F(PipelineTest, EncodedSubjectTagMatchesAndIsStrippedEncoded) {
+  const std::string msg =
+      "From: alice@example.gov\nTo: bob@example.gov\n"
+      "Subject: =?utf-8?q?=5BRAHASIA=5D_Gr=C3=BC=C3=9Fe?=\n\nNumbers.\n";
+  const Outcome o =
+      run("[[rule]]\nname = \"secret\"\nstrip_subject_tag = true\nencrypt = \"required\"\n"
+          "[rule.match]\nsubject_tag = \"[RAHASIA]\"\n",
+          msg, "alice", "198.51.100.20", {"bob@example.gov"});
+  ASSERT_EQ(o.verdict, Verdict::kContinue) << o.summary;
+  EXPECT_NE(o.summary.find("rule=secret"), std::string::npos) << o.summary;
+  std::string subject;
+  for (const auto& e : o.header_edits) {
+    if (e.kind == HeaderEdit::Kind::kChange && e.name == "Subject") {
+      subject = e.value;
+    }
+  }
+  ASSERT_FALSE(subject.empty()) << o.summary;
+  for (const char ch : subject) {
+    EXPECT_LT(static_cast<unsigned char>(ch), 0x80) << subject;
+  }
+  EXPECT_EQ(decode_header_text(subject),
+            "Gr\xC3\xBC\xC3\x9F"
+            "e");
 }
 
 // trust.check_revocation (policy/config_keys.cpp): true consults revocation and fails

@@ -35,7 +35,10 @@ class PostfixMilter : public milter::fixture::PostfixStack {
   }
   static void TearDownTestSuite() { tear_down_stack(); }
   static void start_milter() {
-    milter_ = new harness::MilterProcess(SMIME_MILTER_BINARY, {"-f", "-c", config_path().string()});
+    const fs::path spool = *dir_ / "spool";
+    fs::create_directories(spool);
+    milter_ = new harness::MilterProcess(
+        SMIME_MILTER_BINARY, {"-f", "-c", config_path().string(), "--spool-dir", spool.string()});
     const fs::path link = *dir_ / "milter.sock";
     fs::remove(link);
     fs::create_symlink(milter_->socket_path(), link);
@@ -218,6 +221,43 @@ TEST_F(PostfixMilter, TwentyConcurrentSessionsTwoHundredMessagesAllSigned) {
     verified += (v.exit_code == 0 && v.out.find("Load ") != std::string::npos) ? 1 : 0;
   }
   EXPECT_EQ(verified, kClients * kEach);
+}
+
+// A body over spool_threshold (1 MiB) is spooled while it arrives, signed and encrypted
+// from the spool file, and streamed back to Postfix from the result file in
+// MILTER_CHUNK_SIZE pieces; afterwards the spool directory is empty again.
+TEST_F(PostfixMilter, LargeMessageIsProtectedFromTheSpoolAndNothingIsLeftBehind) {
+  postfix_->clear_captured();
+  std::string body;
+  for (int i = 0; i < 60000; ++i) {  // about 3 MB
+    body += "row " + std::to_string(i) + " of the land register extract, parcel data\n";
+  }
+  body += "LAST ROW";
+  const auto r = postfix_->submit(mail("alice", "alice@example.gov", {"bob@example.gov"}, body));
+  ASSERT_TRUE(r.accepted()) << r.error << " end=" << r.end.code << " " << r.end.text << "\n"
+                            << milter_->output();
+  const auto got = postfix_->wait_for_messages(1, std::chrono::seconds(60));
+  ASSERT_EQ(got.size(), 1U) << postfix_->log();
+  EXPECT_EQ(got[0].message.find("land register"), std::string::npos) << "no plaintext";
+  const auto dec = openssl_cms(
+      {"-decrypt", "-recip", pki("bob.crt").string(), "-inkey", pki("bob.key").string()},
+      got[0].message);
+  ASSERT_EQ(dec.exit_code, 0) << dec.out.substr(0, 300);
+  const auto ver = openssl_cms({"-verify", "-CAfile", pki("root.crt").string()}, dec.out);
+  ASSERT_EQ(ver.exit_code, 0) << ver.out.substr(0, 300);
+  EXPECT_NE(ver.out.find("row 59999 of the land register extract"), std::string::npos);
+  EXPECT_NE(ver.out.find("LAST ROW"), std::string::npos);
+  EXPECT_NE(milter_->output().find("from-spool"), std::string::npos) << milter_->output();
+  std::size_t left = 0;
+  for (int i = 0; i < 50; ++i) {  // the milter lets go of its files when eom returns
+    left = static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(*dir_ / "spool"), fs::directory_iterator()));
+    if (left == 0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(left, 0U) << "spool and result files are removed after use";
 }
 
 TEST_F(PostfixMilter, DeadMilterKeepsMailQueuedNothingUnsigned) {

@@ -86,6 +86,11 @@ std::shared_ptr<Snapshot> snapshot(const std::string& config_toml, const fs::pat
   auto snap = std::make_shared<Snapshot>();
   snap->settings.authserv_id = "mx.example.gov";
   snap->settings.spool_dir = spool_dir;
+  if (cfg) {  // the limits as make_snapshot() takes them from the configuration
+    snap->settings.max_message_bytes = (*cfg)->limits.max_message_size;
+    snap->settings.max_headers = (*cfg)->limits.max_headers;
+    snap->settings.spool_threshold = (*cfg)->limits.spool_threshold;
+  }
   snap->config = cfg ? *cfg : nullptr;
   snap->pipeline = std::move(pipeline);
   snap->recorder = std::move(recorder);

@@ -42,7 +42,7 @@ std::shared_ptr<keystore::Keystore> make_keystore(const std::filesystem::path& d
 void add_anchor(keystore::Keystore& ks, const std::filesystem::path& pem);
 
 // The snapshot a message runs with: `config_toml` parsed as the daemon would, our
-// authserv-id mx.example.gov, the spool in `spool_dir`.
+// authserv-id mx.example.gov, the spool in `spool_dir`, the [limits] of `config_toml`.
 std::shared_ptr<Snapshot> snapshot(const std::string& config_toml,
                                    const std::filesystem::path& spool_dir,
                                    std::shared_ptr<Pipeline> pipeline,
