@@ -111,10 +111,51 @@ policy::Result<Db> Db::open(const std::string& path, const Options& opts) {
   return db;
 }
 
+StmtCache::~StmtCache() {
+  for (auto& [sql, stmts] : idle_) {
+    for (sqlite3_stmt* s : stmts) {
+      ::sqlite3_finalize(s);
+    }
+  }
+}
+
+sqlite3_stmt* StmtCache::take(std::string_view sql) {
+  const auto it = idle_.find(sql);
+  if (it == idle_.end() || it->second.empty()) {
+    return nullptr;
+  }
+  sqlite3_stmt* s = it->second.back();
+  it->second.pop_back();
+  return s;
+}
+
+void StmtCache::give_back(sqlite3_stmt* s) noexcept {
+  if (s == nullptr) {
+    return;
+  }
+  constexpr std::size_t kIdlePerText = 4;
+  ::sqlite3_reset(s);  // ends its read; an error it returns was reported by step()
+  ::sqlite3_clear_bindings(s);
+  try {
+    const char* text = ::sqlite3_sql(s);
+    auto& stmts = idle_[std::string(text != nullptr ? text : "")];
+    if (text != nullptr && stmts.size() < kIdlePerText) {
+      stmts.push_back(s);
+      return;
+    }
+  } catch (...) {  // no memory to keep it: finalize instead
+  }
+  ::sqlite3_finalize(s);
+}
+
 policy::Result<Stmt> Db::prepare(std::string_view sql) {
+  if (sqlite3_stmt* cached = stmts_->take(sql); cached != nullptr) {
+    return Stmt(db_.get(), cached, stmts_.get());
+  }
   sqlite3_stmt* s = nullptr;
-  const int rc = ::sqlite3_prepare_v2(db_.get(), sql.data(), as_int(sql.size()), &s, nullptr);
-  Stmt stmt(db_.get(), s);
+  const int rc = ::sqlite3_prepare_v3(db_.get(), sql.data(), as_int(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+  Stmt stmt(db_.get(), s, s != nullptr ? stmts_.get() : nullptr);
   if (rc != SQLITE_OK) {
     return sqlite_error(db_.get(), rc, "cannot prepare query");
   }
