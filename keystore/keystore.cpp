@@ -268,10 +268,45 @@ policy::Result<std::vector<ossl::Cert>> Keystore::verified_chain_locked(
   return out;
 }
 
+policy::Result<std::vector<ossl::Cert>> Keystore::cached_chain_locked(
+    const std::string& fingerprint, const X509& leaf) {
+  refresh_certs_locked();
+  const std::int64_t now = detail::now_unix();
+  if (auto it = certs_.chains.find(fingerprint);
+      it != certs_.chains.end() && now < it->second.valid_until) {
+    std::vector<ossl::Cert> out;
+    for (const auto& c : it->second.intermediates) {
+      out.push_back(ossl::share(c.get()));
+    }
+    return out;
+  }
+  auto chain = verified_chain_locked(leaf, {}, false);
+  if (!chain || certs_.data_version == -1) {
+    return chain;
+  }
+  std::int64_t until = smime::to_unix(::X509_get0_notAfter(&leaf));
+  for (const auto& c : *chain) {
+    until = std::min(until, smime::to_unix(::X509_get0_notAfter(c.get())));
+  }
+  if (auto anchors = ca_certs_locked("anchor"); anchors) {
+    for (const auto& a : *anchors) {  // which anchor ended the path is not returned
+      until = std::min(until, smime::to_unix(::X509_get0_notAfter(a.get())));
+    }
+  } else {
+    return chain;
+  }
+  CertCache::Chain kept{{}, until};
+  for (const auto& c : *chain) {
+    kept.intermediates.push_back(ossl::share(c.get()));
+  }
+  certs_.chains.insert_or_assign(fingerprint, std::move(kept));
+  return chain;
+}
+
 policy::Result<bool> Keystore::revoked_locked(const X509& cert) {
   auto row = db_.first_row("SELECT 1 FROM revocations WHERE issuer_der=?1 AND serial=?2",
                            Blob{detail::name_der(::X509_get_issuer_name(&cert))},
-                           detail::norm_serial(smime::inspect(cert).serial_hex));
+                           detail::norm_serial(smime::serial_hex(cert)));
   if (!row) {
     return std::move(row).error();
   }
@@ -392,7 +427,7 @@ policy::Result<std::vector<RecipientCert>> Keystore::encryption_certs(std::strin
     if (!cert) {
       return std::move(cert).error();
     }
-    auto chain = verified_chain_locked(**cert, {}, false);
+    auto chain = cached_chain_locked(r.col_text(1), **cert);
     if (!chain) {  // kUntrustedChain: its anchor was removed, no longer usable
       return chain.error().code() == Errc::kUntrustedChain ? policy::Status()
                                                            : std::move(chain).error();
@@ -469,7 +504,7 @@ policy::Result<std::vector<ossl::Cert>> Keystore::intermediates() {
 policy::Result<smime::Revocation> Keystore::status(const X509& cert, const X509& issuer) {
   (void)issuer;  // the CRL we hold was verified against the issuer in the directory
   const std::string issuer_der = detail::name_der(::X509_get_issuer_name(&cert));
-  const std::string serial = detail::norm_serial(smime::inspect(cert).serial_hex);
+  const std::string serial = detail::norm_serial(smime::serial_hex(cert));
   const std::lock_guard lock(mu_);
   auto row = db_.first_row(
       "SELECT reason, revoked_at FROM revocations WHERE issuer_der=?1 AND serial=?2 ORDER BY "

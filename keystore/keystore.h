@@ -233,6 +233,11 @@ class Keystore final : public smime::KeyProvider,
   policy::Result<std::vector<smime::ossl::Cert>> ca_certs_locked(std::string_view role);
   policy::Result<std::vector<smime::ossl::Cert>> verified_chain_locked(
       const X509& leaf, const std::vector<smime::ossl::Cert>& extra, bool allow_expired);
+  // verified_chain_locked(leaf, {}, false) of the certificate row `fingerprint`, kept in
+  // certs_ until the database changes or the first certificate of the path (anchors
+  // included) expires.
+  policy::Result<std::vector<smime::ossl::Cert>> cached_chain_locked(const std::string& fingerprint,
+                                                                     const X509& leaf);
   // `where_sql` is one of the literal filters in admin.cpp; ?1 text, ?2/?3 integers.
   policy::Result<std::vector<CertRecord>> records_locked(const char* where_sql,
                                                          std::string_view arg, std::int64_t lo,
@@ -276,6 +281,11 @@ class Keystore final : public smime::KeyProvider,
     std::int64_t total_changes = -1;
     std::optional<std::vector<smime::ossl::Cert>> anchors, intermediates;
     std::map<std::string, smime::ossl::Cert, std::less<>> by_fingerprint;
+    struct Chain {
+      std::vector<smime::ossl::Cert> intermediates;
+      std::int64_t valid_until = 0;  // unix time: the earliest notAfter on the path
+    };
+    std::map<std::string, Chain, std::less<>> chains;  // by leaf fingerprint
   };
   CertCache certs_;
 };

@@ -326,7 +326,7 @@ smime::EncryptOptions encrypt_options(const policy::Algorithms& a) {
 
 // The log notes and audit facts of a signature made for `signer`.
 void note_signed(Context& c, const policy::Decision& d, const smime::Credential& signer) {
-  c.notes.push_back("signer=" + smime::inspect(*signer.cert).fingerprint_sha256.substr(0, 16));
+  c.notes.push_back("signer=" + smime::fingerprint_sha256(*signer.cert).substr(0, 16));
   c.out.audit.actions.emplace_back("sign");
   c.out.audit.certificates.push_back(cert_use("signer", *signer.cert));
   const auto so = sign_options(d.algorithms);

@@ -195,27 +195,42 @@ policy::Result<Pkcs12Contents> parse_pkcs12(std::string_view der, std::string_vi
   return out;
 }
 
+std::string fingerprint_sha256(const X509& cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (::X509_digest(&cert, ::EVP_sha256(), md, &md_len) != 1) {
+    ::ERR_clear_error();
+    return {};
+  }
+  return ossl::hex(md, md_len);
+}
+
+std::string serial_hex(const X509& cert) {
+  const ASN1_INTEGER* serial = ::X509_get0_serialNumber(&cert);
+  if (serial == nullptr) {
+    return {};
+  }
+  ossl::BigNum bn(::ASN1_INTEGER_to_BN(serial, nullptr));
+  if (!bn) {
+    ::ERR_clear_error();
+    return {};
+  }
+  char* h = ::BN_bn2hex(bn.get());
+  if (h == nullptr) {
+    return {};
+  }
+  std::string out = lower(h);
+  ::OPENSSL_free(h);
+  return out;
+}
+
 CertInfo inspect(const X509& cert_ref) {
   auto* cert = const_cast<X509*>(&cert_ref);  // OpenSSL 3.0 getters are not all const
   CertInfo info;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  if (::X509_digest(cert, ::EVP_sha256(), md, &md_len) == 1) {
-    info.fingerprint_sha256 = ossl::hex(md, md_len);
-  }
+  info.fingerprint_sha256 = fingerprint_sha256(*cert);
   info.subject = name_oneline(::X509_get_subject_name(cert));
   info.issuer = name_oneline(::X509_get_issuer_name(cert));
-  const ASN1_INTEGER* serial = ::X509_get0_serialNumber(cert);
-  if (serial != nullptr) {
-    ossl::BigNum bn(::ASN1_INTEGER_to_BN(serial, nullptr));
-    if (bn) {
-      char* h = ::BN_bn2hex(bn.get());
-      if (h != nullptr) {
-        info.serial_hex = lower(h);
-        ::OPENSSL_free(h);
-      }
-    }
-  }
+  info.serial_hex = serial_hex(*cert);
   info.not_before = to_unix(::X509_get0_notBefore(cert));
   info.not_after = to_unix(::X509_get0_notAfter(cert));
 

@@ -67,6 +67,10 @@ struct Pkcs12Contents {
 policy::Result<Pkcs12Contents> parse_pkcs12(std::string_view der, std::string_view passphrase);
 
 CertInfo inspect(const X509& cert);
+// Two fields of inspect() alone, for the per-message paths that need only them
+// (inspect() also decodes names, SANs and the public key): "" on error.
+std::string fingerprint_sha256(const X509& cert);
+std::string serial_hex(const X509& cert);
 
 std::string to_der(const X509& cert);
 std::string to_pem(const X509& cert);
