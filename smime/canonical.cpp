@@ -254,9 +254,8 @@ policy::Result<std::string> canonical_entity(const SplitMessage& message, const 
   return canonical;
 }
 
-policy::Status canonical_entity_file(std::string_view content_headers, int body_fd,
-                                     TempFile& out, const std::filesystem::path& tmpdir,
-                                     const Limits& limits) {
+policy::Status canonical_entity_file(std::string_view content_headers, int body_fd, TempFile& out,
+                                     const std::filesystem::path& tmpdir, const Limits& limits) {
   mime_init();
   // Pass 1 over the body: 8-bit octets (for a missing Content-Type) and the part bound.
   bool eight_bit = false;

@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include "peers.h"
 #include "samples.h"
@@ -141,7 +141,8 @@ TEST(StreamText, LongLinesAndFromLinesAcrossPieces) {
 }
 
 fs::path scratch_dir() {
-  const fs::path dir = fs::temp_directory_path() / ("smime-file-test-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("smime-file-test-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   return dir;
 }
@@ -185,9 +186,10 @@ bool expect_same_entity(const std::string& message) {
 std::string big_tricky_message() {
   std::string text;
   while (text.size() < 700U * 1024U) {
-    text += "Gr\xC3\xBC\xC3\x9F"
-            "e aus Jakarta, baris ke-" +
-            std::to_string(text.size()) + "\r\n";
+    text +=
+        "Gr\xC3\xBC\xC3\x9F"
+        "e aus Jakarta, baris ke-" +
+        std::to_string(text.size()) + "\r\n";
     text += "From the city\n";
     text += "lone CR\r here\r\n";
   }
@@ -267,8 +269,8 @@ TEST(FileEngine, SignFileVerifiesWithThreeImplementationsAndSignsTheCanonicalEnt
   smime::TempFile body = file_with(p.body);
   // headers_of() keeps the blank line; sign_file takes the block without it.
   const std::string headers = p.headers.substr(0, p.headers.size() - 2);
-  auto signed_file = smime::sign_file(headers, body.fd(), signtest::credential("alice"), {},
-                                      scratch_dir());
+  auto signed_file =
+      smime::sign_file(headers, body.fd(), signtest::credential("alice"), {}, scratch_dir());
   ASSERT_TRUE(signed_file) << signed_file.error().message();
   const std::string out = whole(*signed_file);
   std::string content;
@@ -279,8 +281,8 @@ TEST(FileEngine, SignFileVerifiesWithThreeImplementationsAndSignsTheCanonicalEnt
   auto entity = smime::canonical_entity(*split, smime::Limits{});
   ASSERT_TRUE(entity);
   EXPECT_EQ(content, *entity);
-  for (const auto& r : {signtest::openssl_verify(out), signtest::gpgsm_verify(out),
-                        signtest::nss_verify(out)}) {
+  for (const auto& r :
+       {signtest::openssl_verify(out), signtest::gpgsm_verify(out), signtest::nss_verify(out)}) {
     EXPECT_TRUE(r.ok) << r.log;
     EXPECT_EQ(r.content, *entity);
   }
@@ -323,8 +325,8 @@ TEST(FileEngine, SignThenEncryptFileRoundTripsThroughOpenSsl) {
   smime::TempFile body = file_with(p.body);
   auto s = smime::sign_file(headers, body.fd(), signtest::credential("alice"), {}, scratch_dir());
   ASSERT_TRUE(s) << s.error().message();
-  auto e = smime::encrypt_file(s->headers, s->body.fd(), signtest::certs({"bob"}), {},
-                               scratch_dir());
+  auto e =
+      smime::encrypt_file(s->headers, s->body.fd(), signtest::certs({"bob"}), {}, scratch_dir());
   ASSERT_TRUE(e) << e.error().message();
   auto d = signtest::openssl_decrypt(whole(*e), "bob");
   ASSERT_TRUE(d.ok) << d.log;
