@@ -5,7 +5,7 @@
 #                [--micro-min-time S] [--messages N] [--baseline-messages N]
 #                [--configs LIST] [--skip-micro] [--sweep-only]
 #
-# 1. installs what is missing (scripts/deps.sh) and builds a release tree in build-bench
+# 1. installs what is missing (scripts/deps.sh --bench) and builds a release tree in build-bench
 #    (ccache when present); --build-dir DIR skips both and uses DIR (the ctest smoke test),
 # 2. micro: build-bench/bench/micro_smime (Google Benchmark; ours vs raw OpenSSL CMS);
 #    by default every operation, key, size, recipient count and cipher the issue lists,
@@ -106,7 +106,7 @@ phase_done() {
 
 if [[ -z $BUILD ]]; then
   say "Installing missing Debian packages"
-  "$ROOT/scripts/deps.sh"
+  "$ROOT/scripts/deps.sh" --bench
   say "Building the release tree build-bench"
   BUILD=$ROOT/build-bench
   launcher=()

@@ -20,6 +20,22 @@ PACKAGES=(
   libbenchmark-dev opendkim opendkim-tools gnuplot-nox python3
 )
 
+# --bench: only what bench/run.sh needs (build, libraries, Postfix, OpenDKIM, plots),
+# not the test-only peers (gpgsm, NSS, Chromium, lintian, systemd, ...), so a first
+# benchmark run on a fresh machine spends its minutes measuring.
+if [[ ${1:-} == --bench ]]; then
+  PACKAGES=(
+    cmake g++ make pkg-config clang-format
+    libssl-dev openssl libmilter-dev libgmime-3.0-dev libsqlite3-dev libspdlog-dev libfmt-dev
+    libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+    postfix libsasl2-modules procps iproute2 ca-certificates
+    libbenchmark-dev opendkim opendkim-tools gnuplot-nox python3
+  )
+elif [[ $# -gt 0 ]]; then
+  echo "usage: scripts/deps.sh [--bench]" >&2
+  exit 2
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
