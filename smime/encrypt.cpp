@@ -277,15 +277,12 @@ policy::Result<FileMessage> encrypt_file(std::string_view headers, int body_fd,
   if (auto st = check_recipients(recipients, options); !st) {
     return st.error();
   }
-  const std::string head = std::string(headers) + "\r\n";
-  if (auto st = check_file_message_size(head.size(), body_fd, options.limits); !st) {
-    return st.error();
+  auto head = split_file_head(headers, body_fd, options.limits);
+  if (!head) {
+    return std::move(head).error();
   }
-  auto split = split_message(head, options.limits);
-  if (!split) {
-    return std::move(split).error();
-  }
-  if (auto st = check_not_encrypted(head, *split); !st) {
+  const SplitMessage& split = head->split;
+  if (auto st = check_not_encrypted(head->text, split); !st) {
     return st.error();
   }
   auto entity = TempFile::create(tmpdir);
@@ -295,7 +292,7 @@ policy::Result<FileMessage> encrypt_file(std::string_view headers, int body_fd,
     return !entity ? std::move(entity).error()
                    : (!der ? std::move(der).error() : std::move(body).error());
   }
-  if (auto st = write_plain_entity(split->content_headers, body_fd, *entity); !st) {
+  if (auto st = write_plain_entity(split.content_headers, body_fd, *entity); !st) {
     return st.error();
   }
   {
@@ -311,7 +308,7 @@ policy::Result<FileMessage> encrypt_file(std::string_view headers, int body_fd,
   if (auto st = append_base64(der->fd(), *body); !st) {
     return st.error();
   }
-  return FileMessage{pkcs7_mime_headers(split->outer_headers, smime_type(options)),
+  return FileMessage{pkcs7_mime_headers(split.outer_headers, smime_type(options)),
                      std::move(*body)};
 }
 

@@ -115,15 +115,22 @@ policy::Result<SplitMessage> split_message(std::string_view message, const Limit
   return out;
 }
 
-policy::Status check_file_message_size(std::size_t header_bytes, int body_fd,
-                                       const Limits& limits) {
-  const std::uint64_t total = header_bytes + file_size(body_fd);
+policy::Result<FileHead> split_file_head(std::string_view headers, int body_fd,
+                                         const Limits& limits) {
+  FileHead head;
+  head.text = std::string(headers) + "\r\n";
+  const std::uint64_t total = head.text.size() + file_size(body_fd);
   if (total > limits.max_message_bytes) {
     return unexpected(Errc::kLimitExceeded, "message of " + std::to_string(total) +
                                                 " bytes exceeds the limit of " +
                                                 std::to_string(limits.max_message_bytes));
   }
-  return {};
+  auto split = split_message(head.text, limits);
+  if (!split) {
+    return std::move(split).error();
+  }
+  head.split = std::move(*split);
+  return head;
 }
 
 std::string header_value(std::string_view headers, std::string_view name) {

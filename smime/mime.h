@@ -37,9 +37,15 @@ struct SplitMessage {
 // continuation, is Errc::kMalformedInput.
 policy::Result<SplitMessage> split_message(std::string_view message, const Limits& limits);
 
-// The size limit of split_message() for a message of `header_bytes` whose body is the
-// file behind `body_fd`.
-policy::Status check_file_message_size(std::size_t header_bytes, int body_fd, const Limits& limits);
+// The header block of a message whose body is the file behind `body_fd` (sign_file,
+// encrypt_file): `headers` + CRLF, split as split_message() splits it, after the
+// message size limit of split_message() applied to the header block and the file.
+struct FileHead {
+  std::string text;    // headers + the blank line
+  SplitMessage split;  // of `text`: outer and Content-* headers, empty body
+};
+policy::Result<FileHead> split_file_head(std::string_view headers, int body_fd,
+                                         const Limits& limits);
 
 // Value of the first header field called `name` (case-insensitive) in a CRLF header
 // block, unfolded, without the name; std::nullopt-like "" when absent.

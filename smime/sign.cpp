@@ -211,15 +211,12 @@ policy::Result<FileMessage> sign_file(std::string_view headers, int body_fd,
   if (auto st = check_signer(signer); !st) {
     return st.error();
   }
-  const std::string head = std::string(headers) + "\r\n";
-  if (auto st = check_file_message_size(head.size(), body_fd, options.limits); !st) {
-    return st.error();
+  auto head = split_file_head(headers, body_fd, options.limits);
+  if (!head) {
+    return std::move(head).error();
   }
-  auto split = split_message(head, options.limits);
-  if (!split) {
-    return std::move(split).error();
-  }
-  if (auto st = check_not_protected(head, *split); !st) {
+  const SplitMessage& split = head->split;
+  if (auto st = check_not_protected(head->text, split); !st) {
     return st.error();
   }
   auto body = TempFile::create(tmpdir);
@@ -232,7 +229,7 @@ policy::Result<FileMessage> sign_file(std::string_view headers, int body_fd,
     return st.error();
   }
   if (auto st =
-          canonical_entity_file(split->content_headers, body_fd, *body, tmpdir, options.limits);
+          canonical_entity_file(split.content_headers, body_fd, *body, tmpdir, options.limits);
       !st) {
     return st.error();
   }
@@ -263,7 +260,7 @@ policy::Result<FileMessage> sign_file(std::string_view headers, int body_fd,
     return st.error();
   }
   return FileMessage{
-      multipart_signed_headers(split->outer_headers, micalg_name(options.digest), boundary),
+      multipart_signed_headers(split.outer_headers, micalg_name(options.digest), boundary),
       std::move(*body)};
 }
 
