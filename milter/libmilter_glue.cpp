@@ -20,7 +20,7 @@
 namespace milter {
 namespace {
 
-SnapshotSource g_source;  // set once in glue_open before any thread starts
+SnapshotSource g_source;      // set once in glue_open before any thread starts
 bool g_local_socket = false;  // likewise: listening on a unix socket (not TCP)
 std::atomic<std::size_t> g_in_flight{0};
 
@@ -364,8 +364,8 @@ sfsistat on_close(SMFICTX* ctx) {
 policy::Status glue_open(const GlueOptions& options, SnapshotSource source) {
   g_source = std::move(source);
   const std::string& sock = options.libmilter_socket;
-  g_local_socket = sock.rfind("local:", 0) == 0 || sock.rfind("unix:", 0) == 0 ||
-                   sock.rfind('/', 0) == 0;
+  g_local_socket =
+      sock.rfind("local:", 0) == 0 || sock.rfind("unix:", 0) == 0 || sock.rfind('/', 0) == 0;
   static std::string name;  // libmilter keeps the pointer
   name = options.name;
   smfiDesc desc{};
