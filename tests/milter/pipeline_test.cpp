@@ -189,13 +189,15 @@ TEST_F(PipelineTest, InboundEncryptedForUsIsDecryptedAndVerified) {
   EXPECT_NE(out.find("smime=pass"), std::string::npos) << out.substr(0, 600);
 }
 
+// Mail tagged [RAHASIA] must be encrypted, and the tag is taken out of the Subject.
+const std::string kSecretRule =
+    "[[rule]]\nname = \"secret\"\nstrip_subject_tag = true\nencrypt = \"required\"\n"
+    "[rule.match]\nsubject_tag = \"[RAHASIA]\"\n";
+
 TEST_F(PipelineTest, SubjectTagIsStrippedWhenTheRuleSaysSo) {
   const std::string msg =
       "From: alice@example.gov\nTo: bob@example.gov\nSubject: [RAHASIA] budget\n\nNumbers.\n";
-  const Outcome o =
-      run("[[rule]]\nname = \"secret\"\nstrip_subject_tag = true\nencrypt = \"required\"\n"
-          "[rule.match]\nsubject_tag = \"[RAHASIA]\"\n",
-          msg, "alice", "198.51.100.20", {"bob@example.gov"});
+  const Outcome o = run(kSecretRule, msg, "alice", "198.51.100.20", {"bob@example.gov"});
   ASSERT_EQ(o.verdict, Verdict::kContinue) << o.summary;
   bool changed = false;
   for (const auto& e : o.header_edits) {
@@ -321,10 +323,7 @@ TEST_F(PipelineTest, EncodedSubjectTagMatchesAndIsStrippedEncoded) {
   const std::string msg =
       "From: alice@example.gov\nTo: bob@example.gov\n"
       "Subject: =?utf-8?q?=5BRAHASIA=5D_Gr=C3=BC=C3=9Fe?=\n\nNumbers.\n";
-  const Outcome o =
-      run("[[rule]]\nname = \"secret\"\nstrip_subject_tag = true\nencrypt = \"required\"\n"
-          "[rule.match]\nsubject_tag = \"[RAHASIA]\"\n",
-          msg, "alice", "198.51.100.20", {"bob@example.gov"});
+  const Outcome o = run(kSecretRule, msg, "alice", "198.51.100.20", {"bob@example.gov"});
   ASSERT_EQ(o.verdict, Verdict::kContinue) << o.summary;
   EXPECT_NE(o.summary.find("rule=secret"), std::string::npos) << o.summary;
   std::string subject;
